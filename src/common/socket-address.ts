@@ -69,7 +69,10 @@ export function encodeSocketAddr(addr: SocketAddr): Buffer {
 
 export function decodeSocketAddr(buf: Buffer, pos: number, v6: boolean): SocketAddr {
   if (!v6) {
-    return { host: `${buf[pos]}.${buf[pos + 1]}.${buf[pos + 2]}.${buf[pos + 3]}`, port: buf.readInt32BE(pos + 4) };
+    return {
+      host: `${buf[pos]}.${buf[pos + 1]}.${buf[pos + 2]}.${buf[pos + 3]}`,
+      port: buf.readInt32BE(pos + 4),
+    };
   }
   const parts: string[] = [];
   for (let i = 0; i < 8; i++) parts.push(buf.readUInt16BE(pos + i * 2).toString(16));

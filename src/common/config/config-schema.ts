@@ -34,7 +34,11 @@ export interface EnumDef<E extends string = string> extends BaseDef {
 export type ConfigDef = IntDef | BoolDef | StringDef | EnumDef;
 
 type Opts<D> = Omit<D, 'kind' | 'default' | 'values'>;
-export const intKey = (def: number, opts: Opts<IntDef> = {}): IntDef => ({ kind: 'int', default: def, ...opts });
+export const intKey = (def: number, opts: Opts<IntDef> = {}): IntDef => ({
+  kind: 'int',
+  default: def,
+  ...opts,
+});
 export const boolKey = (def: boolean, opts: Opts<BoolDef> = {}): BoolDef => ({
   kind: 'bool',
   default: def,
@@ -45,7 +49,11 @@ export const stringKey = (def: string, opts: Opts<StringDef> = {}): StringDef =>
   default: def,
   ...opts,
 });
-export const enumKey = <E extends string>(values: readonly E[], def: E, opts: Opts<EnumDef<E>> = {}): EnumDef<E> => ({
+export const enumKey = <E extends string>(
+  values: readonly E[],
+  def: E,
+  opts: Opts<EnumDef<E>> = {},
+): EnumDef<E> => ({
   kind: 'enum',
   values,
   default: def,

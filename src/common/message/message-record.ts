@@ -104,7 +104,13 @@ export interface RecordFields {
  * the sysflag's host bits agree with the host buffers' lengths.
  */
 export function encodeRecord(buf: Buffer, pos: number, f: RecordFields): number {
-  const total = recordLength(f.body.length, f.topic.length, f.properties.length, f.bornHost.length, f.storeHost.length);
+  const total = recordLength(
+    f.body.length,
+    f.topic.length,
+    f.properties.length,
+    f.bornHost.length,
+    f.storeHost.length,
+  );
   buf.writeInt32BE(total, pos);
   buf.writeInt32BE(MESSAGE_MAGIC_CODE, pos + 4);
   buf.writeInt32BE(f.bodyCRC, pos + 8);
@@ -246,7 +252,10 @@ export function decodeRecord(buf: Buffer, pos: number): MessageExt | undefined {
     body: Buffer.from(buf.subarray(bodyStart, bodyStart + v.bodyLength)),
     topic: buf.toString('utf8', topicStart, topicStart + v.topicLength),
     properties: decodeProperties(buf.toString('utf8', propsStart, propsStart + v.propertiesLength)),
-    msgId: createOffsetMsgId(buf.subarray(v.storeHostPos, v.storeHostPos + v.storeHostLength), commitLogOffset),
+    msgId: createOffsetMsgId(
+      buf.subarray(v.storeHostPos, v.storeHostPos + v.storeHostLength),
+      commitLogOffset,
+    ),
   };
 }
 

@@ -1,0 +1,189 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  FrameDecoder,
+  MAX_FRAME_LENGTH,
+  decodeFrameContent,
+  encodeFrameToBuffer,
+} from '../../src/remoting/frame-codec.js';
+import { SerializeType, type RemotingCommand } from '../../src/remoting/remoting-command.js';
+import { RmqError } from '../../src/common/errors.js';
+
+function decodeAll(bytes: Buffer, chunkSizes: number[] = [bytes.length]): RemotingCommand[] {
+  const d = new FrameDecoder();
+  const out: RemotingCommand[] = [];
+  let pos = 0;
+  let i = 0;
+  while (pos < bytes.length) {
+    const n = Math.max(1, chunkSizes[i++ % chunkSizes.length]!);
+    d.push(bytes.subarray(pos, pos + n), (c) => out.push(c));
+    pos += n;
+  }
+  return out;
+}
+
+test('decodes the ali-ons golden vector (GET_KV_CONFIG_BY_VALUE, 137 bytes)', () => {
+  const json =
+    '{"code":217,"language":"JAVA","opaque":1,"flag":0,"version":121,"extFields":{"namespace":"PROJECT_CONFIG","key":"192.168.1.103"}}';
+  assert.equal(json.length, 129);
+  const bytes = Buffer.concat([Buffer.from('0000008500000081', 'hex'), Buffer.from(json)]);
+  assert.equal(bytes.length, 137);
+  const [cmd] = decodeAll(bytes);
+  assert.ok(cmd);
+  assert.equal(cmd.code, 217);
+  assert.equal(cmd.language, 'JAVA');
+  assert.equal(cmd.opaque, 1);
+  assert.equal(cmd.flag, 0);
+  assert.equal(cmd.version, 121);
+  assert.deepEqual(cmd.extFields, { namespace: 'PROJECT_CONFIG', key: '192.168.1.103' });
+  assert.equal(cmd.body, undefined);
+  assert.equal(cmd.serializeType, SerializeType.JSON);
+});
+
+test('ext field values sent as JSON numbers and booleans become strings (ali-ons quirk)', () => {
+  const json =
+    '{"code":11,"opaque":5,"flag":0,"version":121,"extFields":{"queueId":0,"k":false,"g":1795249721588,"n":null}}';
+  const header = Buffer.from(json);
+  const frame = Buffer.alloc(8 + header.length);
+  frame.writeInt32BE(4 + header.length, 0);
+  frame.writeInt32BE(header.length, 4);
+  header.copy(frame, 8);
+  const [cmd] = decodeAll(frame);
+  assert.deepEqual(cmd!.extFields, { queueId: '0', k: 'false', g: '1795249721588' });
+  assert.equal(cmd!.language, 'JAVA', 'missing language defaults to JAVA');
+});
+
+test('encoder writes every ext field as a string and mirrors the serialize type', () => {
+  for (const serializeType of [SerializeType.JSON, SerializeType.ROCKETMQ]) {
+    const cmd: RemotingCommand = {
+      code: 310,
+      language: 'JAVA',
+      version: 409,
+      opaque: 42,
+      flag: 0,
+      extFields: { a: 'g', e: '3' },
+      body: Buffer.from('hello'),
+      serializeType,
+    };
+    const bytes = encodeFrameToBuffer(cmd);
+    assert.equal(bytes.readInt32BE(0), bytes.length - 4);
+    assert.equal(bytes.readUInt8(4), serializeType);
+    if (serializeType === SerializeType.JSON) {
+      const headerLen = bytes.readInt32BE(4) & 0xffffff;
+      const header = JSON.parse(bytes.toString('utf8', 8, 8 + headerLen)) as {
+        extFields: Record<string, unknown>;
+      };
+      for (const v of Object.values(header.extFields)) assert.equal(typeof v, 'string');
+    }
+    const [back] = decodeAll(bytes);
+    assert.equal(back!.serializeType, serializeType);
+    assert.deepEqual(back!.body, Buffer.from('hello'));
+  }
+});
+
+const commandArb = fc.record({
+  code: fc.integer({ min: -32768, max: 32767 }),
+  language: fc.constantFrom('JAVA', 'GO', 'CPP', 'OTHER'),
+  version: fc.integer({ min: 0, max: 32767 }),
+  opaque: fc.integer({ min: -2147483648, max: 2147483647 }),
+  flag: fc.integer({ min: 0, max: 3 }),
+  remark: fc.option(fc.string({ minLength: 1 }), { nil: undefined }),
+  extFields: fc.option(
+    fc.dictionary(
+      fc.string({ minLength: 1, maxLength: 20 }).filter((k) => k !== '__proto__'),
+      fc.string({ maxLength: 50 }).filter((v) => v.length > 0),
+    ),
+    { nil: undefined },
+  ),
+  body: fc.option(fc.uint8Array({ minLength: 1, maxLength: 300 }), { nil: undefined }),
+  serializeType: fc.constantFrom(SerializeType.JSON, SerializeType.ROCKETMQ),
+});
+
+function normalize(c: RemotingCommand): unknown {
+  return {
+    ...c,
+    extFields: c.extFields && Object.keys(c.extFields).length > 0 ? { ...c.extFields } : undefined,
+    body: c.body ? Buffer.from(c.body) : undefined,
+  };
+}
+
+test('property: any command round-trips through either serialization, whatever the chunking', () => {
+  fc.assert(
+    fc.property(
+      fc.array(commandArb, { minLength: 1, maxLength: 5 }),
+      fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1 }),
+      (cmds, chunks) => {
+        const inputs = cmds.map(
+          (c) => ({ ...c, body: c.body ? Buffer.from(c.body) : undefined }) as RemotingCommand,
+        );
+        const bytes = Buffer.concat(inputs.map(encodeFrameToBuffer));
+        const out = decodeAll(bytes, chunks);
+        assert.equal(out.length, inputs.length);
+        out.forEach((c, i) => assert.deepEqual(normalize(c), normalize(inputs[i]!)));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+function frameWithHeader(type: number, header: Buffer, declaredHeaderLen = header.length): Buffer {
+  const b = Buffer.alloc(8 + header.length);
+  b.writeInt32BE(4 + header.length, 0);
+  b.writeInt32BE(((type & 0xff) << 24) | declaredHeaderLen, 4);
+  header.copy(b, 8);
+  return b;
+}
+
+test('malformed frames are rejected with FRAME_INVALID', () => {
+  const cases: [string, Buffer][] = [
+    ['negative length', Buffer.from('ffffffff00000000', 'hex')],
+    ['length below 4', Buffer.from('0000000200000000', 'hex')],
+    [
+      'length above 16 MiB',
+      (() => {
+        const b = Buffer.alloc(8);
+        b.writeInt32BE(MAX_FRAME_LENGTH + 1, 0);
+        return b;
+      })(),
+    ],
+    ['header length past the frame', frameWithHeader(0, Buffer.from('{}'), 100)],
+    ['header not JSON', frameWithHeader(0, Buffer.from('{not json'))],
+    ['header JSON but not an object', frameWithHeader(0, Buffer.from('[1,2]'))],
+    ['code not a number', frameWithHeader(0, Buffer.from('{"code":"abc"}'))],
+    ['unknown serialize type', frameWithHeader(7, Buffer.from('{}'))],
+    ['binary header too short', frameWithHeader(1, Buffer.from('0001', 'hex'))],
+    [
+      'binary remark length past header',
+      frameWithHeader(
+        1,
+        Buffer.concat([Buffer.from('000a00000100000001000000007fffffff', 'hex'), Buffer.alloc(4)]),
+      ),
+    ],
+  ];
+  for (const [name, bytes] of cases) {
+    assert.throws(
+      () => new FrameDecoder().push(bytes, () => assert.fail(`${name}: should not decode`)),
+      (err: unknown) => err instanceof RmqError && err.code === 'RMQ_FRAME_INVALID',
+      name,
+    );
+  }
+});
+
+test('a frame split across many chunks is assembled once and bodies are exact', () => {
+  const body = Buffer.alloc(200_000, 7);
+  const cmd: RemotingCommand = {
+    code: 11,
+    language: 'JAVA',
+    version: 1,
+    opaque: 9,
+    flag: 1,
+    body,
+    serializeType: 0,
+  };
+  const bytes = encodeFrameToBuffer(cmd);
+  const out = decodeAll(bytes, [1000, 3, 77]);
+  assert.equal(out.length, 1);
+  assert.ok(out[0]!.body!.equals(body));
+  assert.equal(decodeFrameContent(bytes.subarray(4)).opaque, 9);
+});
