@@ -1,0 +1,308 @@
+/**
+ * One IndexFile: a hash index from message keys to CommitLog offsets, upstream's layout.
+ * Path `index/<yyyyMMddHHmmssSSS>` (creation time). All integers big-endian.
+ *
+ *   header (40 bytes)
+ *     0  8  beginTimestamp    store time of the first entry
+ *     8  8  endTimestamp      store time of the last entry
+ *    16  8  beginPhyOffset    CommitLog offset of the first entry
+ *    24  8  endPhyOffset      CommitLog offset of the last entry
+ *    32  4  hashSlotCount     slots in use
+ *    36  4  indexCount        next entry number (starts at 1; entry 0 is unused)
+ *   slots   maxHashSlotNum x int32 at 40 + slot*4: newest entry number of the slot (0 = empty)
+ *   entries maxIndexNum x 20 bytes at 40 + slots*4 + n*20:
+ *     0  4  keyHash           |String.hashCode(key)| (0 when that overflows)
+ *     4  8  phyOffset
+ *    12  4  timeDiff          seconds since beginTimestamp, clamped to [0, 2^31-1]
+ *    16  4  prevIndex         previous entry of the same slot (0 = end of chain)
+ *
+ * The writable (last) file keeps its slot table in memory and writes entries, dirty slot pages and
+ * the header in that order, so a header on disk never counts an entry that is not there. After a
+ * crash, slots pointing at entries past the header's count are walked back to counted entries.
+ */
+import { readInt64, writeInt64 } from '../../common/int64.js';
+import { javaStringHashCode } from '../../common/java-hash.js';
+import type { StoreFs } from '../io/store-fs.js';
+
+export const INDEX_HEADER_SIZE = 40;
+export const INDEX_ENTRY_SIZE = 20;
+const SLOT_PAGE = 4096;
+
+export interface IndexHeader {
+  beginTimestamp: number;
+  endTimestamp: number;
+  beginPhyOffset: number;
+  endPhyOffset: number;
+  hashSlotCount: number;
+  indexCount: number;
+}
+
+export function indexKeyHash(key: string): number {
+  const h = javaStringHashCode(key);
+  // Math.abs(Integer.MIN_VALUE) stays negative in Java; upstream then uses 0.
+  return h === -2147483648 ? 0 : Math.abs(h);
+}
+
+export function indexFileName(ts: number): string {
+  const d = new Date(ts);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return (
+    `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}` +
+    `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`
+  );
+}
+
+export class IndexFile {
+  header: IndexHeader = {
+    beginTimestamp: 0,
+    endTimestamp: 0,
+    beginPhyOffset: 0,
+    endPhyOffset: 0,
+    hashSlotCount: 0,
+    indexCount: 1,
+  };
+  private slots: Int32Array | undefined;
+  private dirtyPages: Uint8Array | undefined;
+  private pending = Buffer.allocUnsafe(64 * 1024);
+  private pendingLen = 0;
+  /** Entry number of pending[0]. */
+  private pendingFrom = 1;
+  private writing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly fs: StoreFs,
+    readonly path: string,
+    private fd: number,
+    readonly slotNum: number,
+    readonly indexNum: number,
+  ) {}
+
+  get fileSize(): number {
+    return INDEX_HEADER_SIZE + this.slotNum * 4 + this.indexNum * INDEX_ENTRY_SIZE;
+  }
+
+  static async create(fs: StoreFs, path: string, slotNum: number, indexNum: number): Promise<IndexFile> {
+    const fd = await fs.open(path, 'w+');
+    const f = new IndexFile(fs, path, fd, slotNum, indexNum);
+    await fs.ftruncate(fd, f.fileSize);
+    f.slots = new Int32Array(slotNum);
+    f.dirtyPages = new Uint8Array(Math.ceil((slotNum * 4) / SLOT_PAGE));
+    return f;
+  }
+
+  /** Opens an existing file; `writable` loads (and repairs) its slot table for appends. */
+  static async open(
+    fs: StoreFs,
+    path: string,
+    slotNum: number,
+    indexNum: number,
+    writable: boolean,
+  ): Promise<IndexFile> {
+    const fd = await fs.open(path, 'r+');
+    const f = new IndexFile(fs, path, fd, slotNum, indexNum);
+    const h = Buffer.alloc(INDEX_HEADER_SIZE);
+    await fs.read(fd, h, 0, INDEX_HEADER_SIZE, 0);
+    f.header = {
+      beginTimestamp: readInt64(h, 0),
+      endTimestamp: readInt64(h, 8),
+      beginPhyOffset: readInt64(h, 16),
+      endPhyOffset: readInt64(h, 24),
+      hashSlotCount: h.readInt32BE(32),
+      indexCount: Math.max(1, h.readInt32BE(36)),
+    };
+    f.pendingFrom = f.header.indexCount;
+    if (writable) await f.loadSlots();
+    return f;
+  }
+
+  private async loadSlots(): Promise<void> {
+    const raw = Buffer.alloc(this.slotNum * 4);
+    await this.fs.read(this.fd, raw, 0, raw.length, INDEX_HEADER_SIZE);
+    const slots = new Int32Array(this.slotNum);
+    const count = this.header.indexCount;
+    let maxV = 0;
+    for (let i = 0; i < this.slotNum; i++) {
+      const v = raw.readInt32BE(i * 4);
+      slots[i] = v;
+      if (v > maxV && v < this.indexNum) maxV = v;
+    }
+    let repaired = 0;
+    if (maxV >= count) {
+      // Entries at or past `count` were written after the header last was: read them once and
+      // follow each affected slot's chain back to an entry the header counts.
+      const extra = Buffer.alloc((maxV - count + 1) * INDEX_ENTRY_SIZE);
+      await this.fs.read(this.fd, extra, 0, extra.length, this.entryPos(count));
+      for (let i = 0; i < this.slotNum; i++) {
+        let v = slots[i]!;
+        while (v >= count && v <= maxV) {
+          const prev = extra.readInt32BE((v - count) * INDEX_ENTRY_SIZE + 16);
+          v = prev < v ? prev : 0;
+          repaired++;
+        }
+        slots[i] = v < 0 || v >= count ? 0 : v;
+      }
+    }
+    this.slots = slots;
+    this.dirtyPages = new Uint8Array(Math.ceil((this.slotNum * 4) / SLOT_PAGE));
+    if (repaired > 0) this.dirtyPages.fill(1);
+  }
+
+  get isFull(): boolean {
+    return this.header.indexCount >= this.indexNum;
+  }
+
+  private entryPos(n: number): number {
+    return INDEX_HEADER_SIZE + this.slotNum * 4 + n * INDEX_ENTRY_SIZE;
+  }
+
+  /** Adds one key (writable file only). False when the file is full. */
+  putKey(key: string, phyOffset: number, storeTimestamp: number): boolean {
+    const slots = this.slots!;
+    const h = this.header;
+    if (h.indexCount >= this.indexNum) return false;
+    const keyHash = indexKeyHash(key);
+    const slot = keyHash % this.slotNum;
+    let prev = slots[slot]!;
+    if (prev <= 0 || prev > h.indexCount) prev = 0;
+    if (h.indexCount <= 1) {
+      h.beginPhyOffset = phyOffset;
+      h.beginTimestamp = storeTimestamp;
+    }
+    let timeDiff = h.beginTimestamp <= 0 ? 0 : Math.floor((storeTimestamp - h.beginTimestamp) / 1000);
+    if (timeDiff > 0x7fffffff) timeDiff = 0x7fffffff;
+    if (timeDiff < 0) timeDiff = 0;
+    if (this.pendingLen + INDEX_ENTRY_SIZE > this.pending.length) {
+      const next = Buffer.allocUnsafe(this.pending.length * 2);
+      this.pending.copy(next, 0, 0, this.pendingLen);
+      this.pending = next;
+    }
+    const p = this.pendingLen;
+    const b = this.pending;
+    b.writeInt32BE(keyHash, p);
+    writeInt64(b, p + 4, phyOffset);
+    b.writeInt32BE(timeDiff, p + 12);
+    b.writeInt32BE(prev, p + 16);
+    this.pendingLen += INDEX_ENTRY_SIZE;
+    slots[slot] = h.indexCount;
+    this.dirtyPages![(slot * 4) / SLOT_PAGE] = 1;
+    if (prev === 0) h.hashSlotCount++;
+    h.indexCount++;
+    h.endPhyOffset = phyOffset;
+    h.endTimestamp = storeTimestamp;
+    return true;
+  }
+
+  /** Writes pending entries, then dirty slot pages, then the header; `sync` adds fdatasync between. */
+  async write(sync: boolean): Promise<void> {
+    while (this.writing) await this.writing;
+    this.writing = this.doWrite(sync);
+    try {
+      await this.writing;
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  private async doWrite(sync: boolean): Promise<void> {
+    const len = this.pendingLen;
+    const header = { ...this.header };
+    if (len > 0) {
+      const entries = Buffer.from(this.pending.subarray(0, len));
+      await this.fs.write(this.fd, entries, 0, len, this.entryPos(this.pendingFrom));
+      this.pending.copy(this.pending, 0, len, this.pendingLen);
+      this.pendingLen -= len;
+      this.pendingFrom += len / INDEX_ENTRY_SIZE;
+    }
+    if (sync) await this.fs.fdatasync(this.fd);
+    const slots = this.slots;
+    const dirty = this.dirtyPages;
+    if (slots && dirty) {
+      const page = Buffer.allocUnsafe(SLOT_PAGE);
+      const perPage = SLOT_PAGE / 4;
+      for (let pg = 0; pg < dirty.length; pg++) {
+        if (!dirty[pg]) continue;
+        dirty[pg] = 0;
+        const first = pg * perPage;
+        const n = Math.min(perPage, this.slotNum - first);
+        for (let i = 0; i < n; i++) page.writeInt32BE(slots[first + i]!, i * 4);
+        await this.fs.write(this.fd, page, 0, n * 4, INDEX_HEADER_SIZE + first * 4);
+      }
+    }
+    if (sync) await this.fs.fdatasync(this.fd);
+    const h = Buffer.allocUnsafe(INDEX_HEADER_SIZE);
+    writeInt64(h, 0, header.beginTimestamp);
+    writeInt64(h, 8, header.endTimestamp);
+    writeInt64(h, 16, header.beginPhyOffset);
+    writeInt64(h, 24, header.endPhyOffset);
+    h.writeInt32BE(header.hashSlotCount, 32);
+    h.writeInt32BE(Math.min(header.indexCount, this.pendingFrom), 36);
+    await this.fs.write(this.fd, h, 0, INDEX_HEADER_SIZE, 0);
+    if (sync) await this.fs.fdatasync(this.fd);
+  }
+
+  /** Drops the in-memory slot table once the file is full and written. */
+  seal(): void {
+    this.slots = undefined;
+    this.dirtyPages = undefined;
+  }
+
+  isTimeMatched(begin: number, end: number): boolean {
+    const h = this.header;
+    return (
+      (begin < h.beginTimestamp && end > h.endTimestamp) ||
+      (begin >= h.beginTimestamp && begin <= h.endTimestamp) ||
+      (end >= h.beginTimestamp && end <= h.endTimestamp)
+    );
+  }
+
+  private async readEntry(n: number, into: Buffer): Promise<boolean> {
+    if (n >= this.pendingFrom) {
+      const at = (n - this.pendingFrom) * INDEX_ENTRY_SIZE;
+      if (at + INDEX_ENTRY_SIZE > this.pendingLen) return false;
+      this.pending.copy(into, 0, at, at + INDEX_ENTRY_SIZE);
+      return true;
+    }
+    return (await this.fs.read(this.fd, into, 0, INDEX_ENTRY_SIZE, this.entryPos(n))) === INDEX_ENTRY_SIZE;
+  }
+
+  /** CommitLog offsets of entries for `key` stored within [begin, end] ms, newest first. */
+  async selectPhyOffsets(
+    key: string,
+    maxNum: number,
+    begin: number,
+    end: number,
+    out: number[],
+  ): Promise<void> {
+    const keyHash = indexKeyHash(key);
+    const slot = keyHash % this.slotNum;
+    let next: number;
+    if (this.slots) {
+      next = this.slots[slot]!;
+    } else {
+      const b = Buffer.alloc(4);
+      await this.fs.read(this.fd, b, 0, 4, INDEX_HEADER_SIZE + slot * 4);
+      next = b.readInt32BE(0);
+    }
+    const count = this.header.indexCount;
+    const e = Buffer.allocUnsafe(INDEX_ENTRY_SIZE);
+    while (next > 0 && next < count && out.length < maxNum) {
+      if (!(await this.readEntry(next, e))) break;
+      const timeRead = this.header.beginTimestamp + e.readInt32BE(12) * 1000;
+      if (e.readInt32BE(0) === keyHash && timeRead >= begin && timeRead <= end) out.push(readInt64(e, 4));
+      const prev = e.readInt32BE(16);
+      if (prev <= 0 || prev >= next || timeRead < begin) break;
+      next = prev;
+    }
+  }
+
+  async close(): Promise<void> {
+    while (this.writing) await this.writing;
+    if (this.fd >= 0) await this.fs.close(this.fd).catch(() => undefined);
+    this.fd = -1;
+  }
+
+  async destroy(): Promise<void> {
+    await this.close();
+    await this.fs.unlink(this.path).catch(() => undefined);
+  }
+}
