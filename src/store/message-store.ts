@@ -87,6 +87,7 @@ export class MessageStore {
   private readonly preallocator: Preallocator | undefined;
   private readonly sync: boolean;
   private state: State = 'NEW';
+  private readonly tagsCache = new Map<string, number>();
 
   constructor(
     readonly config: MessageStoreConfig,
@@ -194,7 +195,14 @@ export class MessageStore {
       }
     }
     const tags = getProperty(props, MessageProperty.TAGS);
-    return tags ? javaStringHashCode(tags) : 0;
+    if (!tags) return 0;
+    let h = this.tagsCache.get(tags);
+    if (h === undefined) {
+      h = javaStringHashCode(tags);
+      if (this.tagsCache.size > 10000) this.tagsCache.clear();
+      this.tagsCache.set(tags, h);
+    }
+    return h;
   }
 
   async start(): Promise<RecoveryReport> {
@@ -334,19 +342,27 @@ export class MessageStore {
     this.stats.putOk(list.length, result.wroteBytes);
     const wait = !this.sync ? false : getProperty(firstProps, MessageProperty.WAIT_STORE_MSG_OK) !== 'false';
     const end = out.endOffset;
-    return this.commitLog.waitWritten(end).then((ok): PutMessageResult | Promise<PutMessageResult> => {
-      if (!ok) {
-        return {
-          status: this.commitLog.failureStatus(),
-          remark: `write failed: ${this.commitLog.stateReason}`,
-        };
-      }
-      if (wait) {
-        return this.flusher.waitFlushed(end).then((f) => this.afterFlush(f, result, end));
-      }
-      return this.afterFlush('OK', result, end);
-    });
+    const failed = this.writeFailed;
+    if (!wait && this.config.brokerRole !== 'SYNC_MASTER') {
+      return this.commitLog.waitWritten<PutMessageResult>(
+        end,
+        { status: PutMessageStatus.PUT_OK, appendResult: result },
+        failed,
+      );
+    }
+    return this.commitLog
+      .waitWritten<PutMessageResult | undefined>(end, undefined, failed)
+      .then((r): PutMessageResult | Promise<PutMessageResult> => {
+        if (r) return r;
+        if (wait) return this.flusher.waitFlushed(end).then((f) => this.afterFlush(f, result, end));
+        return this.afterFlush('OK', result, end);
+      });
   }
+
+  private readonly writeFailed = (): PutMessageResult => ({
+    status: this.commitLog.failureStatus(),
+    remark: `write failed: ${this.commitLog.stateReason}`,
+  });
 
   private afterFlush(
     f: 'OK' | 'TIMEOUT' | 'FAILED',

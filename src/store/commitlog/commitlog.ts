@@ -76,7 +76,9 @@ export class CommitLog {
   private writing = false;
   private drainScheduled = false;
   private waitEnd: number[] = [];
-  private waitFn: ((ok: boolean) => void)[] = [];
+  private waitFn: ((v: unknown) => void)[] = [];
+  private waitVal: unknown[] = [];
+  private waitFail: (() => unknown)[] = [];
   private waitHead = 0;
 
   constructor(
@@ -227,18 +229,24 @@ export class CommitLog {
     return true;
   }
 
-  /** Resolves true once every byte below `endOffset` reached the kernel, false if its write failed. */
-  waitWritten(endOffset: number): Promise<boolean> {
-    if (endOffset <= this.writtenOffset) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
+  /**
+   * Resolves with `value` once every byte below `endOffset` reached the kernel, with `fail()` if its
+   * write failed. One promise per put and no closure chain: this is the hottest path of a put.
+   */
+  waitWritten<T>(endOffset: number, value: T, fail: () => T): Promise<T> {
+    if (endOffset <= this.writtenOffset) return Promise.resolve(value);
+    return new Promise<T>((resolve) => {
       this.waitEnd.push(endOffset);
-      this.waitFn.push(resolve);
+      this.waitFn.push(resolve as (v: unknown) => void);
+      this.waitVal.push(value);
+      this.waitFail.push(fail);
     });
   }
 
   /** Resolves when nothing staged is left unwritten (shutdown). */
   async drained(): Promise<void> {
-    while (this.writeQueueBytes() > 0 && this.state === 'OK') await this.waitWritten(this.stagedOffset);
+    while (this.writeQueueBytes() > 0 && this.state === 'OK')
+      await this.waitWritten(this.stagedOffset, true, () => false);
   }
 
   /** Reads `size` bytes at `offset` (must lie in one segment, below writtenOffset). */
@@ -358,17 +366,23 @@ export class CommitLog {
     let h = this.waitHead;
     const ends = this.waitEnd;
     const fns = this.waitFn;
+    const vals = this.waitVal;
+    const fails = this.waitFail;
     while (h < ends.length && (ends[h]! <= upTo || !ok)) {
-      fns[h]!(ok);
+      fns[h]!(ok ? vals[h] : fails[h]!());
       h++;
     }
     if (h === ends.length) {
       this.waitEnd = [];
       this.waitFn = [];
+      this.waitVal = [];
+      this.waitFail = [];
       this.waitHead = 0;
     } else if (h > 4096) {
       this.waitEnd = ends.slice(h);
       this.waitFn = fns.slice(h);
+      this.waitVal = vals.slice(h);
+      this.waitFail = fails.slice(h);
       this.waitHead = 0;
     } else {
       this.waitHead = h;

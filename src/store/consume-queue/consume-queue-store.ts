@@ -91,7 +91,8 @@ export class ConsumeQueueStore {
       this.dirty.add(cq);
       if (!this.writeScheduled) {
         this.writeScheduled = true;
-        setImmediate(() => void this.writeDirty());
+        // Units are readable from memory at once; writing them in 10 ms batches saves syscalls.
+        setTimeout(() => void this.writeDirty(), 10);
       }
     }
     return added;

@@ -38,9 +38,19 @@ export interface IndexHeader {
 }
 
 export function indexKeyHash(key: string): number {
-  const h = javaStringHashCode(key);
-  // Math.abs(Integer.MIN_VALUE) stays negative in Java; upstream then uses 0.
+  return absHash(javaStringHashCode(key));
+}
+
+/** Math.abs(Integer.MIN_VALUE) stays negative in Java; upstream then uses 0. */
+function absHash(h: number): number {
   return h === -2147483648 ? 0 : Math.abs(h);
+}
+
+/** hashCode(prefix + s) from hashCode(prefix) without building the string. */
+export function indexKeyHashWithPrefix(prefixHash: number, s: string): number {
+  let h = prefixHash;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return absHash(h);
 }
 
 export function indexFileName(ts: number): string {
@@ -147,6 +157,11 @@ export class IndexFile {
     if (repaired > 0) this.dirtyPages.fill(1);
   }
 
+  /** Bytes of entries not yet handed to the kernel. */
+  get pendingBytes(): number {
+    return this.pendingLen;
+  }
+
   get isFull(): boolean {
     return this.header.indexCount >= this.indexNum;
   }
@@ -156,11 +171,10 @@ export class IndexFile {
   }
 
   /** Adds one key (writable file only). False when the file is full. */
-  putKey(key: string, phyOffset: number, storeTimestamp: number): boolean {
+  putKey(keyHash: number, phyOffset: number, storeTimestamp: number): boolean {
     const slots = this.slots!;
     const h = this.header;
     if (h.indexCount >= this.indexNum) return false;
-    const keyHash = indexKeyHash(key);
     const slot = keyHash % this.slotNum;
     let prev = slots[slot]!;
     if (prev <= 0 || prev > h.indexCount) prev = 0;
@@ -184,7 +198,7 @@ export class IndexFile {
     b.writeInt32BE(prev, p + 16);
     this.pendingLen += INDEX_ENTRY_SIZE;
     slots[slot] = h.indexCount;
-    this.dirtyPages![(slot * 4) / SLOT_PAGE] = 1;
+    this.dirtyPages![slot >>> 10] = 1;
     if (prev === 0) h.hashSlotCount++;
     h.indexCount++;
     h.endPhyOffset = phyOffset;

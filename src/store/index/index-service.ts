@@ -9,13 +9,18 @@ import type { Logger } from '../../common/logger.js';
 import { MessageSysFlag, transactionValue } from '../../common/message/message-sysflag.js';
 import type { StoreFs } from '../io/store-fs.js';
 import type { DispatchRequest } from '../commitlog/record-check.js';
-import { IndexFile, indexFileName } from './index-file.js';
+import { IndexFile, indexFileName, indexKeyHashWithPrefix } from './index-file.js';
+import { javaStringHashCode } from '../../common/java-hash.js';
+
+const WRITE_THRESHOLD = 1024 * 1024;
 
 export class IndexService {
   private files: IndexFile[] = [];
   private creating: Promise<IndexFile> | undefined;
   /** Requests that arrived while a new file was being created. */
   private backlog: DispatchRequest[] = [];
+  private readonly prefixHashes = new Map<string, number>();
+  private writeScheduled = false;
 
   constructor(
     private readonly fs: StoreFs,
@@ -64,15 +69,28 @@ export class IndexService {
   }
 
   private put(file: IndexFile, req: DispatchRequest): void {
-    const prefix = req.topic + '#';
-    if (req.uniqKey) this.putKey(file, prefix + req.uniqKey, req);
+    let prefixHash = this.prefixHashes.get(req.topic);
+    if (prefixHash === undefined) {
+      prefixHash = javaStringHashCode(req.topic + '#');
+      if (this.prefixHashes.size > 10000) this.prefixHashes.clear();
+      this.prefixHashes.set(req.topic, prefixHash);
+    }
+    if (req.uniqKey) this.putKey(file, indexKeyHashWithPrefix(prefixHash, req.uniqKey), req);
     if (req.keys) {
-      for (const k of req.keys.split(' ')) if (k) this.putKey(file, prefix + k, req);
+      for (const k of req.keys.split(' '))
+        if (k) this.putKey(file, indexKeyHashWithPrefix(prefixHash, k), req);
+    }
+    if (file.pendingBytes >= WRITE_THRESHOLD && !this.writeScheduled) {
+      this.writeScheduled = true;
+      setImmediate(() => {
+        this.writeScheduled = false;
+        file.write(false).catch((err: unknown) => this.log.error({ err }, 'index write failed'));
+      });
     }
   }
 
-  private putKey(file: IndexFile, key: string, req: DispatchRequest): void {
-    if (!file.putKey(key, req.commitLogOffset, req.storeTimestamp)) {
+  private putKey(file: IndexFile, keyHash: number, req: DispatchRequest): void {
+    if (!file.putKey(keyHash, req.commitLogOffset, req.storeTimestamp)) {
       // Full mid-message: the remaining keys go to the next file.
       this.log.debug({ file: file.path }, 'index file full');
     }
