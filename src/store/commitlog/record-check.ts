@@ -14,7 +14,7 @@ import {
 import { readInt64 } from '../../common/int64.js';
 import { getProperty } from '../../common/message/message-properties.js';
 import { MessageProperty } from '../../common/message/message-const.js';
-import { computeRecordCrc, readCrcProperty, rmqCrc32 } from './record-crc.js';
+import { CRC_PROPERTY_DAMAGED, computeRecordCrc, readCrcProperty, rmqCrc32 } from './record-crc.js';
 
 /** What the dispatcher needs to know of a stored message (upstream DispatchRequest). */
 export interface DispatchRequest {
@@ -86,6 +86,7 @@ export function checkRecord(
   }
   if (opts.checkCrc) {
     const stored = readCrcProperty(buf, pos, totalSize);
+    if (stored === CRC_PROPERTY_DAMAGED) return { kind: 'bad', reason: 'record CRC property damaged' };
     if (stored >= 0) {
       const actual = computeRecordCrc(buf, pos, totalSize);
       if (actual !== stored)
@@ -136,6 +137,7 @@ export function verifyRecordForRead(
   if (size < 8 || pos + size > buf.length) return false;
   if (buf.readInt32BE(pos) !== size || buf.readInt32BE(pos + 4) !== MESSAGE_MAGIC_CODE) return false;
   const stored = readCrcProperty(buf, pos, size);
+  if (stored === CRC_PROPERTY_DAMAGED) return false;
   if (stored >= 0) return computeRecordCrc(buf, pos, size) === stored;
   if (requireRecordCrc) return false;
   const v = viewRecord(buf, pos);

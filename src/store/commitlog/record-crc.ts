@@ -40,22 +40,28 @@ export function writeCrcProperty(buf: Buffer, pos: number, crc: number): void {
   buf[p] = 2;
 }
 
+/** readCrcProperty: the record ends with something that is almost a CRC property (damaged). */
+export const CRC_PROPERTY_DAMAGED = -2;
+
 /**
- * The CRC stored in the last 20 bytes of a record [pos, pos+size), or -1 when the record does not
- * end with a CRC property (an upstream record written without one).
+ * The CRC stored in the last 20 bytes of a record [pos, pos+size); -1 when the record does not end
+ * with a CRC property (an upstream record written without one); CRC_PROPERTY_DAMAGED when those
+ * bytes differ from a CRC property in only a few places (a flipped byte there must not turn a
+ * protected record into an unprotected one).
  */
 export function readCrcProperty(buf: Buffer, pos: number, size: number): number {
   if (size < CRC32_RESERVED_LEN) return -1;
   const at = pos + size - CRC32_RESERVED_LEN;
-  if (buf[at + 19] !== 2) return -1;
-  for (let i = 0; i < NAME_BYTES.length; i++) if (buf[at + i] !== NAME_BYTES[i]) return -1;
+  let mismatches = buf[at + 19] === 2 ? 0 : 1;
+  for (let i = 0; i < NAME_BYTES.length; i++) if (buf[at + i] !== NAME_BYTES[i]) mismatches++;
   let v = 0;
   for (let i = 9; i >= 0; i--) {
     const d = buf[at + 9 + i]! - 48;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
+    if (d < 0 || d > 9) mismatches++;
+    else v = v * 10 + d;
   }
-  return v;
+  if (mismatches === 0) return v;
+  return mismatches <= 3 ? CRC_PROPERTY_DAMAGED : -1;
 }
 
 /** CRC of the record's bytes covered by its CRC property. */
