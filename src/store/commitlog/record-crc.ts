@@ -52,8 +52,9 @@ export const CRC_PROPERTY_DAMAGED = -2;
 export function readCrcProperty(buf: Buffer, pos: number, size: number): number {
   if (size < CRC32_RESERVED_LEN) return -1;
   const at = pos + size - CRC32_RESERVED_LEN;
-  let mismatches = buf[at + 19] === 2 ? 0 : 1;
-  for (let i = 0; i < NAME_BYTES.length; i++) if (buf[at + i] !== NAME_BYTES[i]) mismatches++;
+  let nameMismatches = 0;
+  for (let i = 0; i < NAME_BYTES.length; i++) if (buf[at + i] !== NAME_BYTES[i]) nameMismatches++;
+  let mismatches = nameMismatches + (buf[at + 19] === 2 ? 0 : 1);
   let v = 0;
   for (let i = 9; i >= 0; i--) {
     const d = buf[at + 9 + i]! - 48;
@@ -61,7 +62,9 @@ export function readCrcProperty(buf: Buffer, pos: number, size: number): number 
     else v = v * 10 + d;
   }
   if (mismatches === 0) return v;
-  return mismatches <= 3 ? CRC_PROPERTY_DAMAGED : -1;
+  // A mostly intact name, or a tail of zeros (a record cut short), is a damaged CRC property.
+  if (nameMismatches <= 2 || mismatches <= 3 || buf[pos + size - 1] === 0) return CRC_PROPERTY_DAMAGED;
+  return -1;
 }
 
 /** CRC of the record's bytes covered by its CRC property. */

@@ -149,6 +149,7 @@ export class IndexService {
     begin: number,
     end: number,
   ): Promise<number[]> {
+    while (this.creating) await this.creating.catch(() => undefined);
     const out: number[] = [];
     const full = topic + '#' + key;
     for (let i = this.files.length - 1; i >= 0 && out.length < maxNum; i--) {
