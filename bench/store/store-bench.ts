@@ -92,7 +92,7 @@ async function asyncCase(name: string, size: number, totalBytes: number): Promis
   const store = new MessageStore(config(name), { storeHost: { host: '127.0.0.1', port: 10911 } });
   await store.start();
   const count = Math.floor(totalBytes / size);
-  const secs = await run(store, count, 16384, size, 4);
+  const secs = await run(store, count, Math.min(16384, Math.floor((32 * MiB) / size)), size, 4);
   report(name, count, count * size, secs);
   return store;
 }
