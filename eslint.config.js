@@ -28,7 +28,8 @@ export default tseslint.config(
           patterns: [
             {
               group: serverAndClient,
-              message: 'remoting, protocol, store and common must not import broker, namesrv, client or dashboard',
+              message:
+                'remoting, protocol, store and common must not import broker, namesrv, client or dashboard',
             },
           ],
         },

@@ -1,6 +1,6 @@
 /**
  * Config and state files (kvConfig.json, topics.json, consumerOffset.json, ...) are replaced
- * atomically: the new content goes to `<file>.tmp` and is fsynced, the current file is copied to
+ * atomically: the new content goes to a tmp file beside it and is fsynced, the current file is copied to
  * `<file>.bak`, then the tmp file is renamed over it. A crash leaves either the old or the new
  * content, and `.bak` one generation back. Readers fall back to `.bak` when the file is missing
  * or does not parse.
@@ -19,9 +19,15 @@ import {
 import { copyFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+let tmpCounter = 0;
+/** A tmp name of its own per write, so overlapping writers never rename each other's file. */
+function tmpName(path: string): string {
+  return `${path}.${process.pid}.${++tmpCounter}.tmp`;
+}
+
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
+  const tmp = tmpName(path);
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(content, 'utf8');
@@ -39,7 +45,7 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
 
 export function writeFileAtomicSync(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
+  const tmp = tmpName(path);
   const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, content, 0, 'utf8');

@@ -42,6 +42,12 @@ export const ErrorCode = {
   SERVICE_STATE: 'RMQ_SERVICE_STATE',
   NO_ROUTE: 'RMQ_NO_ROUTE',
   CLIENT_STATE: 'RMQ_CLIENT_STATE',
+  /** A send that failed after its retries; `cause` is the last attempt's error. */
+  SEND_FAILED: 'RMQ_SEND_FAILED',
+  /** A message the client refuses to send (empty or oversized body, bad batch). */
+  MESSAGE_ILLEGAL: 'RMQ_MESSAGE_ILLEGAL',
+  /** No address known for a broker name in the routes. */
+  BROKER_NOT_FOUND: 'RMQ_BROKER_NOT_FOUND',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

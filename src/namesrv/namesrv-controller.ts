@@ -45,6 +45,7 @@ export class NamesrvController {
   private readonly scan: BrokerExpiryScan;
   private readonly log: Logger;
   private readonly scanIntervalMs: number;
+  private stopped = false;
 
   constructor(private readonly options: NamesrvControllerOptions) {
     this.log = options.log ?? getLogger('namesrv');
@@ -114,6 +115,8 @@ export class NamesrvController {
   }
 
   async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     await this.scan.stop();
     await this.server.close();
     await this.kv.flush();

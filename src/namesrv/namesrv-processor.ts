@@ -7,11 +7,11 @@ import { crc32 } from 'node:zlib';
 import type { Logger } from '../common/logger.js';
 import { errorMessage } from '../common/errors.js';
 import { formatProperties, parseProperties, propertiesToMap } from '../common/config/properties-file.js';
-import { createResponse, type RemotingCommand } from '../remoting/remoting-command.js';
+import { createResponse } from '../remoting/remoting-command.js';
 import type { RequestDispatcher, RequestHandler } from '../remoting/dispatcher.js';
 import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
-import type { DecodeResult } from '../protocol/header.js';
+import { decodeHeader, isErrorResponse, success as ok } from '../protocol/request-helpers.js';
 import * as H from '../protocol/namesrv-headers.js';
 import {
   decodeRegisterBrokerBody,
@@ -41,28 +41,19 @@ export interface NamesrvProcessorDeps {
   updateConfig: (props: Map<string, string>) => string | undefined;
 }
 
-function headerOrError<T>(request: RemotingCommand, decoded: DecodeResult<T>): T | RemotingCommand {
-  if (decoded.ok) return decoded.value;
-  return createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: decoded.error });
-}
-
-function ok(request: RemotingCommand, init: Parameters<typeof createResponse>[2] = {}): RemotingCommand {
-  return createResponse(request, ResponseCode.SUCCESS, init);
-}
-
 export function registerNamesrvProcessors(dispatcher: RequestDispatcher, deps: NamesrvProcessorDeps): void {
   const { routes, kv, log } = deps;
 
   const putKV: RequestHandler = (req) => {
-    const h = headerOrError(req, H.PutKVConfigRequestHeader.decode(req.extFields));
-    if ('code' in h) return h;
+    const h = decodeHeader(req, H.PutKVConfigRequestHeader);
+    if (isErrorResponse(h)) return h;
     kv.put(h.namespace, h.key, h.value);
     return ok(req);
   };
 
   const getKV: RequestHandler = (req) => {
-    const h = headerOrError(req, H.GetKVConfigRequestHeader.decode(req.extFields));
-    if ('code' in h) return h;
+    const h = decodeHeader(req, H.GetKVConfigRequestHeader);
+    if (isErrorResponse(h)) return h;
     const value = kv.get(h.namespace, h.key);
     if (value === undefined) {
       return createResponse(req, ResponseCode.QUERY_NOT_FOUND, {
@@ -73,15 +64,15 @@ export function registerNamesrvProcessors(dispatcher: RequestDispatcher, deps: N
   };
 
   const deleteKV: RequestHandler = (req) => {
-    const h = headerOrError(req, H.DeleteKVConfigRequestHeader.decode(req.extFields));
-    if ('code' in h) return h;
+    const h = decodeHeader(req, H.DeleteKVConfigRequestHeader);
+    if (isErrorResponse(h)) return h;
     kv.delete(h.namespace, h.key);
     return ok(req);
   };
 
   const registerBroker: RequestHandler = (req, ctx) => {
-    const h = headerOrError(req, H.RegisterBrokerRequestHeader.decode(req.extFields));
-    if ('code' in h) return h;
+    const h = decodeHeader(req, H.RegisterBrokerRequestHeader);
+    if (isErrorResponse(h)) return h;
     if (h.bodyCrc32 && req.body) {
       const crc = crc32(req.body) & 0x7fffffff;
       if (crc !== h.bodyCrc32) {
@@ -115,15 +106,15 @@ export function registerNamesrvProcessors(dispatcher: RequestDispatcher, deps: N
   };
 
   const unregisterBroker: RequestHandler = (req) => {
-    const h = headerOrError(req, H.UnRegisterBrokerRequestHeader.decode(req.extFields));
-    if ('code' in h) return h;
+    const h = decodeHeader(req, H.UnRegisterBrokerRequestHeader);
+    if (isErrorResponse(h)) return h;
     routes.unregisterBroker(h.clusterName, h.brokerAddr, h.brokerName, h.brokerId);
     return ok(req);
   };
 
   const queryDataVersion: RequestHandler = (req) => {
-    const h = headerOrError(req, H.QueryDataVersionRequestHeader.decode(req.extFields));
-    if ('code' in h) return h;
+    const h = decodeHeader(req, H.QueryDataVersionRequestHeader);
+    if (isErrorResponse(h)) return h;
     let dv;
     try {
       dv = dataVersionFromJson(parseJson(req.body?.toString('utf8') ?? '{}'));
@@ -142,8 +133,8 @@ export function registerNamesrvProcessors(dispatcher: RequestDispatcher, deps: N
   };
 
   const getRouteInfo: RequestHandler = (req) => {
-    const h = headerOrError(req, H.GetRouteInfoRequestHeader.decode(req.extFields));
-    if ('code' in h) return h;
+    const h = decodeHeader(req, H.GetRouteInfoRequestHeader);
+    if (isErrorResponse(h)) return h;
     const route = routes.pickupTopicRouteData(h.topic);
     if (!route) {
       return createResponse(req, ResponseCode.TOPIC_NOT_EXIST, {
@@ -161,11 +152,11 @@ export function registerNamesrvProcessors(dispatcher: RequestDispatcher, deps: N
   const wipeOrAdd =
     (wipe: boolean): RequestHandler =>
     (req) => {
-      const decoded = wipe
-        ? H.WipeWritePermOfBrokerRequestHeader.decode(req.extFields)
-        : H.AddWritePermOfBrokerRequestHeader.decode(req.extFields);
-      const h = headerOrError(req, decoded);
-      if ('code' in h) return h;
+      const h = decodeHeader(
+        req,
+        wipe ? H.WipeWritePermOfBrokerRequestHeader : H.AddWritePermOfBrokerRequestHeader,
+      );
+      if (isErrorResponse(h)) return h;
       const count = routes.operateWritePerm(h.brokerName, wipe);
       log.info({ brokerName: h.brokerName, topics: count }, wipe ? 'wiped write perm' : 'added write perm');
       return ok(req, {
@@ -192,14 +183,14 @@ export function registerNamesrvProcessors(dispatcher: RequestDispatcher, deps: N
       ok(req, { body: topicList(routes.getAllTopicList()) }),
     )
     .register(RequestCode.DELETE_TOPIC_IN_NAMESRV, (req) => {
-      const h = headerOrError(req, H.DeleteTopicFromNamesrvRequestHeader.decode(req.extFields));
-      if ('code' in h) return h;
+      const h = decodeHeader(req, H.DeleteTopicFromNamesrvRequestHeader);
+      if (isErrorResponse(h)) return h;
       routes.deleteTopic(h.topic, h.clusterName);
       return ok(req);
     })
     .register(RequestCode.GET_KVLIST_BY_NAMESPACE, (req) => {
-      const h = headerOrError(req, H.GetKVListByNamespaceRequestHeader.decode(req.extFields));
-      if ('code' in h) return h;
+      const h = decodeHeader(req, H.GetKVListByNamespaceRequestHeader);
+      if (isErrorResponse(h)) return h;
       const table = kv.list(h.namespace);
       if (!table) {
         return createResponse(req, ResponseCode.QUERY_NOT_FOUND, {
@@ -209,8 +200,8 @@ export function registerNamesrvProcessors(dispatcher: RequestDispatcher, deps: N
       return ok(req, { body: encodeKVTable(table) });
     })
     .register(RequestCode.GET_TOPICS_BY_CLUSTER, (req) => {
-      const h = headerOrError(req, H.GetTopicsByClusterRequestHeader.decode(req.extFields));
-      if ('code' in h) return h;
+      const h = decodeHeader(req, H.GetTopicsByClusterRequestHeader);
+      if (isErrorResponse(h)) return h;
       return ok(req, { body: topicList(routes.getTopicsByCluster(h.cluster)) });
     })
     .register(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS, (req) => {

@@ -11,7 +11,14 @@ import { RmqError, ErrorCode } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { Channel, DEFAULT_HIGH_WATER_MARK } from './channel.js';
 import type { RequestDispatcher } from './dispatcher.js';
-import { isResponse, type RemotingCommand, RPC_ONEWAY } from './remoting-command.js';
+import {
+  createResponse,
+  isOneway,
+  isResponse,
+  type RemotingCommand,
+  RPC_ONEWAY,
+} from './remoting-command.js';
+import { ResponseCode } from '../protocol/response-code.js';
 import { ResponseTable } from './response-table.js';
 
 export interface RemotingServerOptions {
@@ -34,6 +41,8 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
   private readonly server: Server;
   private readonly live = new Set<Channel>();
   private readonly responses = new ResponseTable();
+  /** While set, requests are answered SYSTEM_BUSY with this remark (start-up, shutdown). */
+  private notServingReason: string | undefined;
   /** Requests read from a congested peer, dispatched once its responses drained. */
   private readonly backlogs = new Map<Channel, RemotingCommand[]>();
   private readonly log: Logger;
@@ -108,6 +117,12 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
       this.responses.complete(cmd);
       return;
     }
+    if (this.notServingReason !== undefined) {
+      if (!isOneway(cmd)) {
+        channel.write(createResponse(cmd, ResponseCode.SYSTEM_BUSY, { remark: this.notServingReason }));
+      }
+      return;
+    }
     const backlog = this.backlogs.get(channel);
     if (backlog) {
       backlog.push(cmd);
@@ -139,6 +154,11 @@ export class RemotingServer extends EventEmitter<RemotingServerEvents> {
     }
     this.backlogs.delete(channel);
     channel.resumeReading();
+  }
+
+  /** Stops (with a reason) or resumes serving requests; connections stay open. */
+  setNotServing(reason: string | undefined): void {
+    this.notServingReason = reason;
   }
 
   /** Sends a request to a connected peer and waits for its response. */

@@ -103,7 +103,7 @@ export class MessageReader {
     }
     if (offset > maxOffset) {
       r.status = GetMessageStatus.OFFSET_OVERFLOW_BADLY;
-      r.nextBeginOffset = this.correct(offset, minOffset === 0 ? minOffset : maxOffset);
+      r.nextBeginOffset = this.correct(offset, maxOffset);
       return r;
     }
     const maxFilter = Math.max(this.cfg.maxFilterMessageCount, maxMsgNums * 20);

@@ -12,6 +12,8 @@ export async function startNamesrv(
     Pick<NamesrvControllerOptions, 'brokerChannelExpiredMs' | 'scanIntervalMs'>
   > = {},
 ): Promise<{ namesrv: NamesrvController; addr: string; dir: string }> {
+  const ref: { namesrv?: NamesrvController } = {};
+  after(() => ref.namesrv?.shutdown());
   const dir = opts.dir ?? tempDir('rmq-namesrv-');
   const namesrvSchema = createNamesrvConfigSchema();
   const namesrvConfig = namesrvSchema.defaults();
@@ -28,13 +30,6 @@ export async function startNamesrv(
     log: getLogger('test.namesrv'),
   });
   await namesrv.start();
-  let stopped = false;
-  const stop = namesrv.shutdown.bind(namesrv);
-  namesrv.shutdown = async () => {
-    if (stopped) return;
-    stopped = true;
-    await stop();
-  };
-  after(() => namesrv.shutdown());
+  ref.namesrv = namesrv;
   return { namesrv, addr: `127.0.0.1:${namesrv.port}`, dir };
 }

@@ -64,3 +64,23 @@ export function appendProperty(s: string, name: string, value: string): string {
   const sep = s.endsWith(PROPERTY_SEPARATOR) ? '' : PROPERTY_SEPARATOR;
   return s + sep + name + NAME_VALUE_SEPARATOR + value;
 }
+
+/** Removes `name` from an encoded properties string (and one separator with it). */
+export function removeProperty(s: string, name: string): string {
+  const needle = name + NAME_VALUE_SEPARATOR;
+  let from = 0;
+  while (from < s.length) {
+    const at = s.indexOf(needle, from);
+    if (at < 0) return s;
+    if (at === 0 || s.charCodeAt(at - 1) === 2) {
+      const end = s.indexOf(PROPERTY_SEPARATOR, at);
+      if (end < 0) {
+        // Last pair: drop it with the separator before it.
+        return at === 0 ? '' : s.slice(0, at - 1);
+      }
+      return s.slice(0, at) + s.slice(end + 1);
+    }
+    from = at + 1;
+  }
+  return s;
+}

@@ -1,0 +1,96 @@
+/**
+ * Long polling: a PULL that finds nothing new is parked here instead of answered (the processor
+ * returns no reply). It is answered again by re-running the pull with suspension disallowed when
+ * (a) a message matching its filter is dispatched into its queue, or (b) its hold time elapsed,
+ * as checked by a periodic scan (every `checkIntervalMs`). Keys are `topic@queueId`.
+ */
+import type { Logger } from '../../common/logger.js';
+import { Service } from '../../common/service.js';
+import type { Channel } from '../../remoting/channel.js';
+import type { RemotingCommand } from '../../remoting/remoting-command.js';
+import type { MessageFilter } from '../../store/store-types.js';
+
+export interface HeldPull {
+  request: RemotingCommand;
+  channel: Channel;
+  /** Offset the consumer asked for: anything dispatched at or past it wakes the pull. */
+  pullFromThisOffset: number;
+  /** Date.now() after which the pull is answered whatever it finds. */
+  deadline: number;
+  filter: MessageFilter;
+}
+
+export class PullRequestHoldService extends Service {
+  private readonly held = new Map<string, HeldPull[]>();
+
+  constructor(
+    checkIntervalMs: number,
+    private readonly maxOffset: (topic: string, queueId: number) => number,
+    /** Re-runs a pull without suspension and writes its answer. */
+    private readonly wake: (pull: HeldPull) => void,
+    log: Logger,
+  ) {
+    super('pull-request-hold', checkIntervalMs, log);
+  }
+
+  static key(topic: string, queueId: number): string {
+    return `${topic}@${queueId}`;
+  }
+
+  suspend(topic: string, queueId: number, pull: HeldPull): void {
+    const key = PullRequestHoldService.key(topic, queueId);
+    let list = this.held.get(key);
+    if (!list) {
+      list = [];
+      this.held.set(key, list);
+    }
+    list.push(pull);
+  }
+
+  /** Number of parked pulls (inspection, tests). */
+  get size(): number {
+    let n = 0;
+    for (const list of this.held.values()) n += list.length;
+    return n;
+  }
+
+  /**
+   * New units landed in a queue: wake the pulls waiting for them whose filter accepts `tagsCode`
+   * (undefined: wake all that are behind, as a scan does).
+   */
+  notifyMessageArriving(topic: string, queueId: number, maxOffset: number, tagsCode?: number): void {
+    const key = PullRequestHoldService.key(topic, queueId);
+    const list = this.held.get(key);
+    if (!list || list.length === 0) return;
+    const now = Date.now();
+    const keep: HeldPull[] = [];
+    const ready: HeldPull[] = [];
+    for (const pull of list) {
+      if (pull.channel.isClosed) continue;
+      const arrived =
+        maxOffset > pull.pullFromThisOffset &&
+        (tagsCode === undefined || pull.filter.isMatchedByConsumeQueue(tagsCode));
+      if (arrived || now >= pull.deadline) ready.push(pull);
+      else keep.push(pull);
+    }
+    if (keep.length > 0) this.held.set(key, keep);
+    else this.held.delete(key);
+    for (const pull of ready) this.wake(pull);
+  }
+
+  protected onRun(): void {
+    for (const key of [...this.held.keys()]) {
+      const at = key.lastIndexOf('@');
+      const topic = key.slice(0, at);
+      const queueId = Number(key.slice(at + 1));
+      this.notifyMessageArriving(topic, queueId, this.maxOffset(topic, queueId));
+    }
+  }
+
+  /** Answers every parked pull now (shutdown). */
+  wakeAll(): void {
+    const all = [...this.held.values()].flat();
+    this.held.clear();
+    for (const pull of all) if (!pull.channel.isClosed) this.wake(pull);
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * PULL_MESSAGE (11): checks as upstream (broker/group/topic permissions, queue id, subscription
+ * from the request or from the group's heartbeat), reads from the store, maps the store status to
+ * the response code, and parks the request for long polling when nothing is there yet. Every
+ * answer carries suggestWhichBrokerId, nextBeginOffset, minOffset and maxOffset (ali-ons reads
+ * them unconditionally). The consumer's commit offset piggybacks on the first evaluation.
+ */
+import type { Logger } from '../../common/logger.js';
+import { errorMessage } from '../../common/errors.js';
+import { createResponse, type RemotingCommand } from '../../remoting/remoting-command.js';
+import type { Channel } from '../../remoting/channel.js';
+import type { RequestHandler } from '../../remoting/dispatcher.js';
+import { ResponseCode } from '../../protocol/response-code.js';
+import {
+  PullMessageRequestHeader,
+  PullMessageResponseHeader,
+  PullSysFlag,
+  type PullMessageRequest,
+} from '../../protocol/broker-headers.js';
+import { decodeHeader, failure, isErrorResponse } from '../../protocol/request-helpers.js';
+import { buildSubscriptionData, type SubscriptionData } from '../../protocol/heartbeat.js';
+import { isReadable } from '../../protocol/topic-config.js';
+import { MASTER_ID } from '../../protocol/route-data.js';
+import { GetMessageStatus, type GetMessageResult } from '../../store/store-types.js';
+import { ExpressionMessageFilter } from '../filter/expression-message-filter.js';
+import type { BrokerController } from '../broker-controller.js';
+
+const FAQ = '\nSee http://rocketmq.apache.org/docs/faq/ for further details.';
+
+export class PullMessageProcessor {
+  private readonly log: Logger;
+
+  constructor(private readonly broker: BrokerController) {
+    this.log = broker.log.child({ part: 'pull' });
+  }
+
+  readonly handle: RequestHandler = (request, ctx) => this.process(request, ctx.channel, true);
+
+  /** Re-runs a parked pull (long polling wake-up) and writes its answer. */
+  wakeUp(request: RemotingCommand, channel: Channel): void {
+    this.process(request, channel, false).then(
+      (response) => {
+        if (response) channel.write(response);
+      },
+      (err: unknown) => {
+        this.log.warn({ err: errorMessage(err) }, 'pull after wake-up failed');
+        channel.write(failure(request, ResponseCode.SYSTEM_ERROR, errorMessage(err)));
+      },
+    );
+  }
+
+  async process(
+    request: RemotingCommand,
+    channel: Channel,
+    allowSuspend: boolean,
+  ): Promise<RemotingCommand | null> {
+    const h = decodeHeader(request, PullMessageRequestHeader);
+    if (isErrorResponse(h)) return h;
+    const b = this.broker;
+    if (!isReadable(b.config.brokerPermission)) {
+      return failure(
+        request,
+        ResponseCode.NO_PERMISSION,
+        `the broker[${b.config.brokerIP1}] pulling message is forbidden`,
+      );
+    }
+    const group = b.groups.findOrCreate(h.consumerGroup);
+    if (!group) {
+      return failure(
+        request,
+        ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST,
+        `subscription group [${h.consumerGroup}] does not exist,${FAQ}`,
+      );
+    }
+    if (!group.consumeEnable) {
+      return failure(
+        request,
+        ResponseCode.NO_PERMISSION,
+        `subscription group no permission, ${h.consumerGroup}`,
+      );
+    }
+    const tc = b.topics.select(h.topic);
+    if (!tc) {
+      this.log.warn({ topic: h.topic, peer: channel.remoteAddress }, 'pull from a topic that does not exist');
+      return failure(
+        request,
+        ResponseCode.TOPIC_NOT_EXIST,
+        `topic[${h.topic}] not exist, apply first please!${FAQ}`,
+      );
+    }
+    if (!isReadable(tc.perm)) {
+      return failure(
+        request,
+        ResponseCode.NO_PERMISSION,
+        `the topic[${h.topic}] pulling message is forbidden`,
+      );
+    }
+    if (h.queueId < 0 || h.queueId >= tc.readQueueNums) {
+      return failure(
+        request,
+        ResponseCode.SYSTEM_ERROR,
+        `queueId[${h.queueId}] is illegal, topic:[${h.topic}] topicConfig.readQueueNums:[${tc.readQueueNums}] consumer:[${channel.remoteAddress}]`,
+      );
+    }
+
+    const sub = this.subscription(request, h);
+    if ('opaque' in sub) return sub;
+    if (sub.expressionType !== 'TAG') {
+      return failure(
+        request,
+        ResponseCode.SYSTEM_ERROR,
+        'The broker does not support consumer to filter message by SQL92',
+      );
+    }
+
+    const result = await b.store.getMessage(
+      h.consumerGroup,
+      h.topic,
+      h.queueId,
+      h.queueOffset,
+      h.maxMsgNums,
+      new ExpressionMessageFilter(sub),
+    );
+    const response = this.toResponse(request, h, result, group.brokerId, group.whichBrokerWhenConsumeSlowly);
+
+    if (
+      response.code === ResponseCode.PULL_NOT_FOUND &&
+      allowSuspend &&
+      (h.sysFlag & PullSysFlag.SUSPEND) !== 0
+    ) {
+      const hold = b.config.longPollingEnable ? h.suspendTimeoutMillis : b.config.shortPollingTimeMills;
+      b.pullHold.suspend(h.topic, h.queueId, {
+        request,
+        channel,
+        pullFromThisOffset: h.queueOffset,
+        deadline: Date.now() + hold,
+        filter: new ExpressionMessageFilter(sub),
+      });
+      this.commitPiggyback(h, allowSuspend);
+      return null;
+    }
+    this.commitPiggyback(h, allowSuspend);
+    return response;
+  }
+
+  private commitPiggyback(h: PullMessageRequest, allowSuspend: boolean): void {
+    if (
+      allowSuspend &&
+      (h.sysFlag & PullSysFlag.COMMIT_OFFSET) !== 0 &&
+      this.broker.storeConfig.brokerRole !== 'SLAVE'
+    ) {
+      this.broker.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
+    }
+  }
+
+  /** The subscription to filter with: from the request, or the one the group registered. */
+  private subscription(request: RemotingCommand, h: PullMessageRequest): SubscriptionData | RemotingCommand {
+    if ((h.sysFlag & PullSysFlag.SUBSCRIPTION) !== 0) {
+      try {
+        return buildSubscriptionData(h.topic, h.subscription, h.expressionType, h.subVersion);
+      } catch (err) {
+        this.log.warn({ subscription: h.subscription, err: errorMessage(err) }, 'cannot parse subscription');
+        return failure(
+          request,
+          ResponseCode.SUBSCRIPTION_PARSE_FAILED,
+          "parse the consumer's subscription failed",
+        );
+      }
+    }
+    const info = this.broker.consumers.get(h.consumerGroup);
+    if (!info) {
+      return failure(
+        request,
+        ResponseCode.SUBSCRIPTION_NOT_EXIST,
+        `the consumer's group info not exist${FAQ}`,
+      );
+    }
+    const group = this.broker.groups.get(h.consumerGroup);
+    if (group && !group.consumeBroadcastEnable && info.messageModel === 'BROADCASTING') {
+      return failure(
+        request,
+        ResponseCode.NO_PERMISSION,
+        `the consumer group[${h.consumerGroup}] can not consume by broadcast way`,
+      );
+    }
+    const sub = info.subscriptions.get(h.topic);
+    if (!sub)
+      return failure(
+        request,
+        ResponseCode.SUBSCRIPTION_NOT_EXIST,
+        `the consumer's subscription not exist${FAQ}`,
+      );
+    if (sub.subVersion < h.subVersion) {
+      return failure(request, ResponseCode.SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest");
+    }
+    return sub;
+  }
+
+  private toResponse(
+    request: RemotingCommand,
+    h: PullMessageRequest,
+    r: GetMessageResult,
+    groupBrokerId: number,
+    slowBrokerId: number,
+  ): RemotingCommand {
+    const b = this.broker;
+    let code: number;
+    let nextBeginOffset = r.nextBeginOffset;
+    switch (r.status) {
+      case GetMessageStatus.FOUND:
+        code = ResponseCode.SUCCESS;
+        break;
+      case GetMessageStatus.MESSAGE_WAS_REMOVING:
+      case GetMessageStatus.NO_MATCHED_MESSAGE:
+        code = ResponseCode.PULL_RETRY_IMMEDIATELY;
+        break;
+      case GetMessageStatus.NO_MATCHED_LOGIC_QUEUE:
+      case GetMessageStatus.NO_MESSAGE_IN_QUEUE:
+        code = h.queueOffset !== 0 ? ResponseCode.PULL_OFFSET_MOVED : ResponseCode.PULL_NOT_FOUND;
+        break;
+      case GetMessageStatus.OFFSET_FOUND_NULL:
+      case GetMessageStatus.OFFSET_OVERFLOW_ONE:
+        code = ResponseCode.PULL_NOT_FOUND;
+        break;
+      case GetMessageStatus.OFFSET_OVERFLOW_BADLY:
+      case GetMessageStatus.OFFSET_TOO_SMALL:
+        code = ResponseCode.PULL_OFFSET_MOVED;
+        break;
+      default:
+        code = ResponseCode.SYSTEM_ERROR;
+    }
+    const slave = b.storeConfig.brokerRole === 'SLAVE';
+    let suggest = r.suggestPullingFromSlave ? slowBrokerId : groupBrokerId;
+    if (!b.config.slaveReadEnable) suggest = MASTER_ID;
+    if (slave && !b.config.slaveReadEnable) {
+      code = ResponseCode.PULL_RETRY_IMMEDIATELY;
+      suggest = MASTER_ID;
+      nextBeginOffset = h.queueOffset;
+    } else if (slave && code === ResponseCode.PULL_OFFSET_MOVED && !b.storeConfig.offsetCheckInSlave) {
+      code = ResponseCode.PULL_RETRY_IMMEDIATELY;
+      nextBeginOffset = h.queueOffset;
+    }
+    const extFields = PullMessageResponseHeader.encode({
+      suggestWhichBrokerId: suggest,
+      nextBeginOffset,
+      minOffset: r.minOffset,
+      maxOffset: r.maxOffset,
+    });
+    if (code === ResponseCode.SUCCESS) {
+      b.stats.pulled(h.consumerGroup, h.topic, r.messages.length, r.bufferTotalSize);
+      const body = r.messages.length === 1 ? r.messages[0] : Buffer.concat(r.messages, r.bufferTotalSize);
+      return createResponse(request, code, { extFields, body, remark: r.status });
+    }
+    return createResponse(request, code, { extFields, remark: r.status });
+  }
+}
