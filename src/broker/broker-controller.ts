@@ -35,6 +35,15 @@ import {
   type RegisterResult,
 } from './out/broker-outer-api.js';
 import { BrokerStats } from './broker-stats.js';
+import { ScheduleMessageService, delayLevelOf } from './schedule/schedule-message-service.js';
+import { TransactionalMessageService } from './transaction/transactional-message-service.js';
+import { RebalanceLockManager } from './client/rebalance-lock-manager.js';
+import { MessageProperty, SystemTopic } from '../common/message/message-const.js';
+import { appendProperty, encodeProperties, removeProperty } from '../common/message/message-properties.js';
+import { MessageSysFlag, transactionValue } from '../common/message/message-sysflag.js';
+import { encodeMessageExt, type MessageExt } from '../common/message/message-record.js';
+import { parseDelayLevels } from '../store/message-store-config.js';
+import { CheckTransactionStateRequestHeader } from '../protocol/broker-headers.js';
 
 export interface BrokerControllerOptions {
   brokerConfig: BrokerConfig;
@@ -81,6 +90,9 @@ export class BrokerController {
   readonly sendProcessor: SendMessageProcessor;
   readonly pullProcessor: PullMessageProcessor;
   readonly pullHold: PullRequestHoldService;
+  readonly schedule: ScheduleMessageService;
+  readonly transactions: TransactionalMessageService;
+  readonly locks = new RebalanceLockManager();
   private storeRef: MessageStore | undefined;
   private readonly server: RemotingServer;
   private fastServer: RemotingServer | undefined;
@@ -130,6 +142,15 @@ export class BrokerController {
       (pull) => this.pullProcessor.wakeUp(pull.request, pull.channel),
       this.log,
     );
+
+    this.schedule = new ScheduleMessageService(
+      join(configDir, 'delayOffset.json'),
+      parseDelayLevels(this.storeConfig.messageDelayLevel),
+      () => this.store,
+      this.storeConfig.flushDelayOffsetInterval,
+      this.log.child({ part: 'schedule' }),
+    );
+    this.transactions = new TransactionalMessageService(this);
 
     const dispatcher = new RequestDispatcher(this.log);
     registerBrokerProcessors(dispatcher, this);
@@ -199,6 +220,7 @@ export class BrokerController {
       this.topics.load();
       this.groups.load();
       this.offsets.load();
+      this.schedule.load();
       this.storeRef = new MessageStore(this.storeConfig, {
         storeHost: { host: this.config.brokerIP1, port: this.port },
       });
@@ -217,6 +239,13 @@ export class BrokerController {
     this.started = true;
 
     this.pullHold.start();
+    this.transactions.init();
+    if (this.storeConfig.brokerRole !== 'SLAVE') {
+      this.schedule.start();
+      this.addService('transaction-check', this.config.transactionCheckInterval, () =>
+        this.transactions.check(),
+      );
+    }
     const housekeeping = this.options.housekeepingIntervalMs ?? 10_000;
     this.addService('client-housekeeping', housekeeping, () => {
       this.consumers.scanNotActive();
@@ -296,9 +325,65 @@ export class BrokerController {
     return w;
   }
 
-  /** Puts a message through the broker's own rules (delay, transactions) into the store. */
+  /**
+   * Puts a message into the store, parking delayed ones (DELAY level > 0, not prepared) in
+   * SCHEDULE_TOPIC_XXXX queue level-1 with their real topic and queue kept as properties.
+   */
   putMessage(msg: MessageToStore): Promise<PutMessageResult> {
+    const tranType = transactionValue(msg.sysFlag);
+    const level = delayLevelOf(msg.properties);
+    if (
+      level > 0 &&
+      (tranType === MessageSysFlag.TRANSACTION_NOT_TYPE ||
+        tranType === MessageSysFlag.TRANSACTION_COMMIT_TYPE)
+    ) {
+      const capped = Math.min(level, this.schedule.maxDelayLevel);
+      let props = msg.properties;
+      if (capped !== level) {
+        props = appendProperty(
+          removeProperty(props, MessageProperty.DELAY_TIME_LEVEL),
+          MessageProperty.DELAY_TIME_LEVEL,
+          String(capped),
+        );
+      }
+      props = appendProperty(props, MessageProperty.REAL_TOPIC, msg.topic);
+      props = appendProperty(props, MessageProperty.REAL_QUEUE_ID, String(msg.queueId));
+      return this.store.putMessage({
+        ...msg,
+        topic: SystemTopic.SCHEDULE_TOPIC,
+        queueId: capped - 1,
+        properties: props,
+      });
+    }
     return this.store.putMessage(msg);
+  }
+
+  /**
+   * Asks one producer of `group` about a half message (CHECK_TRANSACTION_STATE, oneway); the body
+   * is the message as it will be committed (real topic and queue). False when none is online.
+   */
+  checkTransactionState(group: string, half: MessageExt): boolean {
+    const channel = this.producers.availableChannel(group);
+    if (!channel) return false;
+    const uniq = half.properties.get(MessageProperty.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    const asReal: MessageExt = {
+      ...half,
+      topic: half.properties.get(MessageProperty.REAL_TOPIC) ?? half.topic,
+      queueId: Number(half.properties.get(MessageProperty.REAL_QUEUE_ID) ?? half.queueId),
+    };
+    return this.server.invokeOneway(
+      channel,
+      createRequest(RequestCode.CHECK_TRANSACTION_STATE, {
+        extFields: CheckTransactionStateRequestHeader.encode({
+          tranStateTableOffset: half.queueOffset,
+          commitLogOffset: half.commitLogOffset,
+          msgId: uniq,
+          transactionId: uniq,
+          offsetMsgId: half.msgId,
+        }),
+        body: encodeMessageExt(asReal, encodeProperties),
+      }),
+    );
   }
 
   private notifyConsumerIdsChanged(group: ConsumerGroupInfo): void {
@@ -355,9 +440,9 @@ export class BrokerController {
     if (props.has('brokerPermission')) void this.registerBrokerAll();
   }
 
-  /** delayOffset.json content for GET_ALL_DELAY_OFFSET (the schedule service, later). */
+  /** delayOffset.json content for GET_ALL_DELAY_OFFSET. */
   delayOffsetsJson(): string {
-    return '{"offsetTable":{}}';
+    return this.schedule.encodeTable();
   }
 
   async shutdown(): Promise<void> {
@@ -366,6 +451,7 @@ export class BrokerController {
     this.server.setNotServing('[REJECTREQUEST]system busy, broker is shutting down');
     this.fastServer?.setNotServing('[REJECTREQUEST]system busy, broker is shutting down');
     for (const s of this.services) await s.stop();
+    await this.schedule.stop();
     await this.pullHold.stop();
     this.pullHold.wakeAll();
     await this.outer.unregisterBrokerAll(

@@ -12,6 +12,9 @@ import { queryMessageHandlers } from './processors/query-message-processor.js';
 import { adminOffsetHandlers } from './processors/admin-offset-processor.js';
 import { adminTopicHandlers } from './processors/admin-topic-processor.js';
 import { adminInspectHandlers } from './processors/admin-inspect-processor.js';
+import { consumerSendBackHandler } from './processors/consumer-send-back-processor.js';
+import { endTransactionHandler } from './processors/end-transaction-processor.js';
+import { lockBatchHandlers } from './processors/lock-batch-processor.js';
 import type { BrokerController } from './broker-controller.js';
 
 const NAMESRV_ONLY = 'a NameServer request';
@@ -66,10 +69,6 @@ export const UNSUPPORTED: Partial<Record<RequestCodeName, string>> = {
   WHO_CONSUME_THE_MESSAGE: LEGACY,
   SEND_REPLY_MESSAGE: 'request-reply messages are not supported yet',
   SEND_REPLY_MESSAGE_V2: 'request-reply messages are not supported yet',
-  CONSUMER_SEND_MSG_BACK: 'retry by send-back is not implemented yet',
-  END_TRANSACTION: 'transactional messages are not implemented yet',
-  LOCK_BATCH_MQ: 'ordered consumption locks are not implemented yet',
-  UNLOCK_BATCH_MQ: 'ordered consumption locks are not implemented yet',
   RESUME_CHECK_HALF_MESSAGE: 'transactional messages are not implemented yet',
   INVOKE_BROKER_TO_RESET_OFFSET: 'offset reset through the broker is not implemented yet',
   INVOKE_BROKER_TO_GET_CONSUMER_STATUS: 'consumer status through the broker is not implemented yet',
@@ -103,6 +102,7 @@ export function registerBrokerProcessors(
   const offsets = adminOffsetHandlers(b);
   const topics = adminTopicHandlers(b);
   const inspect = adminInspectHandlers(b);
+  const locks = lockBatchHandlers(b);
   const C = RequestCode;
 
   for (const [name, reason] of Object.entries(UNSUPPORTED)) {
@@ -139,7 +139,11 @@ export function registerBrokerProcessors(
     .register(C.GET_CONSUME_STATS, inspect.consumeStats)
     .register(C.QUERY_TOPIC_CONSUME_BY_WHO, inspect.consumeByWho)
     .register(C.GET_BROKER_CONFIG, inspect.getConfig)
-    .register(C.UPDATE_BROKER_CONFIG, inspect.updateConfig);
+    .register(C.UPDATE_BROKER_CONFIG, inspect.updateConfig)
+    .register(C.CONSUMER_SEND_MSG_BACK, consumerSendBackHandler(b))
+    .register(C.END_TRANSACTION, endTransactionHandler(b))
+    .register(C.LOCK_BATCH_MQ, locks.lock)
+    .register(C.UNLOCK_BATCH_MQ, locks.unlock);
 
   if (options.fastPort) d.registerUnsupported(C.PULL_MESSAGE, 'pull on the main port, not the VIP port');
   else d.register(C.PULL_MESSAGE, b.pullProcessor.handle);

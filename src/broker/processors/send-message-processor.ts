@@ -21,7 +21,8 @@ import {
 } from '../../protocol/broker-headers.js';
 import { decodeHeader, failure, isErrorResponse } from '../../protocol/request-helpers.js';
 import { PermName, TopicSysFlag, isWriteable, type TopicConfig } from '../../protocol/topic-config.js';
-import { PutMessageStatus, type PutMessageResult } from '../../store/store-types.js';
+import { PutMessageStatus, type MessageToStore, type PutMessageResult } from '../../store/store-types.js';
+import { toHalfMessage } from '../transaction/transactional-message-service.js';
 import type { BrokerController } from '../broker-controller.js';
 
 /** MQVersion V3_4_9: from this client version the header's maxReconsumeTimes is honoured. */
@@ -184,10 +185,8 @@ export class SendMessageProcessor {
     const target = this.retryOrDlq(request, h, queueId);
     if (isResponse(target)) return target;
     let props = h.properties ?? '';
-    if (
-      getProperty(props, MessageProperty.TRANSACTION_PREPARED) === 'true' &&
-      b.config.rejectTransactionMessage
-    ) {
+    const prepared = getProperty(props, MessageProperty.TRANSACTION_PREPARED) === 'true';
+    if (prepared && b.config.rejectTransactionMessage) {
       return failure(
         request,
         ResponseCode.NO_PERMISSION,
@@ -199,7 +198,7 @@ export class SendMessageProcessor {
       props = removeProperty(props, MessageProperty.WAIT_STORE_MSG_OK);
     }
     props = appendProperty(props, MessageProperty.CLUSTER, b.config.brokerClusterName);
-    const put = b.putMessage({
+    const msg: MessageToStore = {
       topic: target.topic,
       queueId: target.queueId,
       body,
@@ -209,7 +208,8 @@ export class SendMessageProcessor {
       bornTimestamp: h.bornTimestamp,
       bornHost: { host: ctx.channel.remoteHost, port: ctx.channel.remotePort },
       reconsumeTimes: h.reconsumeTimes ?? 0,
-    });
+    };
+    const put = b.putMessage(prepared ? toHalfMessage(msg) : msg);
     return this.track(put.then((r) => this.answer(request, r, target.queueId)));
   }
 

@@ -25,7 +25,7 @@
  * Only the store writes records; clients and tools decode them.
  */
 import { readInt64, writeInt64 } from '../int64.js';
-import { decodeSocketAddr, type SocketAddr } from '../socket-address.js';
+import { decodeSocketAddr, encodeSocketAddr, type SocketAddr } from '../socket-address.js';
 import { MessageSysFlag } from './message-sysflag.js';
 import { decodeProperties, type MessageProperties } from './message-properties.js';
 import { createOffsetMsgId } from './message-id.js';
@@ -270,4 +270,39 @@ export function decodeRecords(buf: Buffer): MessageExt[] {
     pos += m.storeSize;
   }
   return out;
+}
+
+/**
+ * Encodes a decoded message back into the record layout (what a broker sends as the body of
+ * CHECK_TRANSACTION_STATE, after changing the topic back to the real one).
+ */
+export function encodeMessageExt(m: MessageExt, encodeProperties: (p: MessageProperties) => string): Buffer {
+  const topic = Buffer.from(m.topic, 'utf8');
+  const properties = Buffer.from(encodeProperties(m.properties), 'utf8');
+  const bornHost = encodeSocketAddr(m.bornHost);
+  const storeHost = encodeSocketAddr(m.storeHost);
+  let sysFlag = m.sysFlag & ~(MessageSysFlag.BORNHOST_V6_FLAG | MessageSysFlag.STOREHOSTADDRESS_V6_FLAG);
+  if (bornHost.length === 20) sysFlag |= MessageSysFlag.BORNHOST_V6_FLAG;
+  if (storeHost.length === 20) sysFlag |= MessageSysFlag.STOREHOSTADDRESS_V6_FLAG;
+  const buf = Buffer.allocUnsafe(
+    recordLength(m.body.length, topic.length, properties.length, bornHost.length, storeHost.length),
+  );
+  encodeRecord(buf, 0, {
+    bodyCRC: m.bodyCRC,
+    queueId: m.queueId,
+    flag: m.flag,
+    queueOffset: m.queueOffset,
+    physicalOffset: m.commitLogOffset,
+    sysFlag,
+    bornTimestamp: m.bornTimestamp,
+    bornHost,
+    storeTimestamp: m.storeTimestamp,
+    storeHost,
+    reconsumeTimes: m.reconsumeTimes,
+    preparedTransactionOffset: m.preparedTransactionOffset,
+    body: m.body,
+    topic,
+    properties,
+  });
+  return buf;
 }
