@@ -91,7 +91,7 @@ export class ScheduleMessageService extends ConfigFileManager {
   private async deliver(level: number): Promise<void> {
     if (!this.running || this.busy.has(level)) return;
     this.busy.add(level);
-    let next = POLL_MS;
+    let next: number;
     try {
       next = await this.deliverDue(level);
     } catch (err) {
