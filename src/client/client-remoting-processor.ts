@@ -1,0 +1,83 @@
+/**
+ * Requests brokers send to this client (upstream's ClientRemotingProcessor):
+ * - NOTIFY_CONSUMER_IDS_CHANGED (oneway): a group's members changed, rebalance now;
+ * - RESET_CONSUMER_CLIENT_OFFSET: an admin reset the group's offsets of a topic;
+ * - GET_CONSUMER_RUNNING_INFO: the consumer's config, subscriptions and queues (mqadmin consumerStatus);
+ * - GET_CONSUMER_STATUS_FROM_CLIENT: the consumer's offsets of a topic.
+ * CHECK_TRANSACTION_STATE and CONSUME_MESSAGE_DIRECTLY come with the transaction producer and the
+ * direct-consume tool (later issues) and are declared unsupported until then.
+ */
+import { errorMessage } from '../common/errors.js';
+import { RequestDispatcher, type RequestHandler } from '../remoting/dispatcher.js';
+import { RequestCode } from '../protocol/request-code.js';
+import { ResponseCode } from '../protocol/response-code.js';
+import {
+  ConsumerGroupRequestHeader,
+  GetConsumerRunningInfoRequestHeader,
+  GetConsumerStatusRequestHeader,
+  ResetOffsetRequestHeader,
+} from '../protocol/broker-headers.js';
+import { decodeResetOffsetBody, jsonBody } from '../protocol/admin-bodies.js';
+import { decodeHeader, failure, isErrorResponse, success } from '../protocol/request-helpers.js';
+import type { MQClientInstance } from './client-instance.js';
+import { encodeConsumerRunningInfo } from './consumer/consumer-running-info.js';
+
+export function createClientDispatcher(instance: MQClientInstance): RequestDispatcher {
+  const d = new RequestDispatcher(instance.log);
+
+  const notifyConsumerIdsChanged: RequestHandler = (request) => {
+    const h = ConsumerGroupRequestHeader.decode(request.extFields);
+    instance.log.info(
+      { group: h.ok ? h.value.consumerGroup : undefined },
+      'consumer ids changed, rebalancing',
+    );
+    instance.rebalanceImmediately();
+    return null;
+  };
+
+  const resetOffset: RequestHandler = async (request) => {
+    const h = decodeHeader(request, ResetOffsetRequestHeader);
+    if (isErrorResponse(h)) return h;
+    const consumer = instance.consumer(h.group);
+    if (!consumer) return null;
+    try {
+      const offsets = request.body ? decodeResetOffsetBody(request.body) : [];
+      await consumer.resetOffset(h.topic, offsets);
+    } catch (err) {
+      instance.log.warn({ group: h.group, topic: h.topic, err: errorMessage(err) }, 'reset offset failed');
+    }
+    return null;
+  };
+
+  const runningInfo: RequestHandler = (request) => {
+    const h = decodeHeader(request, GetConsumerRunningInfoRequestHeader);
+    if (isErrorResponse(h)) return h;
+    const consumer = instance.consumer(h.consumerGroup);
+    if (!consumer) {
+      return failure(
+        request,
+        ResponseCode.SYSTEM_ERROR,
+        `The Consumer Group <${h.consumerGroup}> not exist in this consumer`,
+      );
+    }
+    return success(request, { body: encodeConsumerRunningInfo(consumer.runningInfo()) });
+  };
+
+  const consumerStatus: RequestHandler = (request) => {
+    const h = decodeHeader(request, GetConsumerStatusRequestHeader);
+    if (isErrorResponse(h)) return h;
+    const consumer = instance.consumer(h.group);
+    return success(request, {
+      body: jsonBody({ messageQueueTable: new Map(consumer?.consumerStatus(h.topic) ?? []) }),
+    });
+  };
+
+  d.register(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, notifyConsumerIdsChanged)
+    .register(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, resetOffset)
+    .register(RequestCode.GET_CONSUMER_RUNNING_INFO, runningInfo)
+    .register(RequestCode.GET_CONSUMER_STATUS_FROM_CLIENT, consumerStatus)
+    .registerUnsupported(RequestCode.CHECK_TRANSACTION_STATE, 'this client has no transaction producer yet')
+    .registerUnsupported(RequestCode.CONSUME_MESSAGE_DIRECTLY, 'not implemented yet')
+    .registerUnsupported(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, 'request-reply is not supported');
+  return d;
+}

@@ -1,0 +1,214 @@
+/**
+ * Runs a concurrent listener over pulled messages (upstream's ConsumeMessageConcurrentlyService):
+ * messages are cut into batches of consumeMessageBatchMaxSize, at most consumeThreadMax listener
+ * calls run at once (the rest wait in FIFO order), and when a call returns its messages are
+ * finished in the ProcessQueue, which tells which offset may now be committed. Nothing is
+ * acknowledged before its listener returned.
+ *
+ * RECONSUME_LATER (or a throw) in CLUSTERING mode hands the failed messages back to the broker
+ * (the host's sendMessageBack: CONSUMER_SEND_MSG_BACK, which retries them via %RETRY%<group>);
+ * those the broker would not take are consumed again here after localRetryDelayMs and keep
+ * holding the queue's offset. In BROADCASTING mode failures are logged and dropped, as upstream.
+ */
+import type { Logger } from '../../common/logger.js';
+import { errorMessage } from '../../common/errors.js';
+import { MessageProperty, RETRY_GROUP_TOPIC_PREFIX } from '../../common/message/message-const.js';
+import type { MessageModel } from '../../protocol/heartbeat.js';
+import type { MessageExt } from '../message/message-ext.js';
+import type { MessageQueue } from '../message/message-queue.js';
+import type { OffsetStore } from './offset-store.js';
+import type { ProcessQueue } from './process-queue.js';
+
+export const ConsumeConcurrentlyStatus = {
+  CONSUME_SUCCESS: 'CONSUME_SUCCESS',
+  RECONSUME_LATER: 'RECONSUME_LATER',
+} as const;
+export type ConsumeConcurrentlyStatus =
+  (typeof ConsumeConcurrentlyStatus)[keyof typeof ConsumeConcurrentlyStatus];
+
+export interface ConsumeConcurrentlyContext {
+  readonly messageQueue: MessageQueue;
+  /** With RECONSUME_LATER: 0 = the broker's schedule (3 + reconsumeTimes), -1 = dead-letter now, n = level n. */
+  delayLevelWhenNextConsume: number;
+  /** With CONSUME_SUCCESS on a batch: messages after this index are treated as RECONSUME_LATER. */
+  ackIndex: number;
+  /** Which of the consumeThreadMax concurrent calls this is, 1-based (what Java shows as a thread name). */
+  readonly slot: number;
+}
+
+export type MessageListenerConcurrently = (
+  msgs: MessageExt[],
+  context: ConsumeConcurrentlyContext,
+) => ConsumeConcurrentlyStatus | Promise<ConsumeConcurrentlyStatus>;
+
+export interface ConsumeServiceHost {
+  readonly group: string;
+  readonly messageModel: MessageModel;
+  readonly offsetStore: OffsetStore;
+  /** Hands a failed message back to the broker for a later retry; false if it would not take it. */
+  sendMessageBack(msg: MessageExt, delayLevel: number): Promise<boolean>;
+}
+
+interface Task {
+  msgs: MessageExt[];
+  pq: ProcessQueue;
+  mq: MessageQueue;
+}
+
+export interface ConsumeServiceOptions {
+  consumeThreadMax: number;
+  consumeMessageBatchMaxSize: number;
+  localRetryDelayMs: number;
+}
+
+export class ConsumeMessageConcurrentlyService {
+  private queue: Task[] = [];
+  private head = 0;
+  private inflight = 0;
+  private readonly freeSlots: number[];
+  private readonly running = new Set<Promise<void>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly host: ConsumeServiceHost,
+    private readonly listener: MessageListenerConcurrently,
+    private readonly options: ConsumeServiceOptions,
+    private readonly log: Logger,
+  ) {
+    this.freeSlots = Array.from({ length: options.consumeThreadMax }, (_, i) => options.consumeThreadMax - i);
+  }
+
+  /** Listener calls running or waiting. */
+  get backlog(): number {
+    return this.inflight + this.queue.length - this.head;
+  }
+
+  submit(msgs: MessageExt[], pq: ProcessQueue, mq: MessageQueue): void {
+    if (this.stopped) return;
+    const n = this.options.consumeMessageBatchMaxSize;
+    for (let i = 0; i < msgs.length; i += n) this.queue.push({ msgs: msgs.slice(i, i + n), pq, mq });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.inflight < this.options.consumeThreadMax && this.head < this.queue.length) {
+      const task = this.queue[this.head++]!;
+      if (this.head === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      }
+      if (task.pq.dropped) continue;
+      const slot = this.freeSlots.pop()!;
+      this.inflight++;
+      const p = this.run(task, slot).finally(() => {
+        this.running.delete(p);
+        this.freeSlots.push(slot);
+        this.inflight--;
+        this.pump();
+      });
+      this.running.add(p);
+    }
+  }
+
+  private async run(task: Task, slot: number): Promise<void> {
+    const { msgs, pq, mq } = task;
+    const now = String(Date.now());
+    for (const m of msgs) {
+      if (this.host.messageModel === 'CLUSTERING') resetRetryTopic(m, this.host.group);
+      m.properties.set(MessageProperty.CONSUME_START_TIMESTAMP, now);
+    }
+    const context: ConsumeConcurrentlyContext = {
+      messageQueue: mq,
+      delayLevelWhenNextConsume: 0,
+      ackIndex: Number.MAX_SAFE_INTEGER,
+      slot,
+    };
+    let status: ConsumeConcurrentlyStatus;
+    try {
+      status = await this.listener(msgs, context);
+    } catch (err) {
+      this.log.warn(
+        { mq, err: errorMessage(err) },
+        'consumeMessage threw; the messages will be consumed again',
+      );
+      status = ConsumeConcurrentlyStatus.RECONSUME_LATER;
+    }
+    if (
+      status !== ConsumeConcurrentlyStatus.CONSUME_SUCCESS &&
+      status !== ConsumeConcurrentlyStatus.RECONSUME_LATER
+    ) {
+      this.log.warn({ mq, status }, 'consumeMessage returned neither CONSUME_SUCCESS nor RECONSUME_LATER');
+      status = ConsumeConcurrentlyStatus.RECONSUME_LATER;
+    }
+    if (pq.dropped) {
+      // The queue moved on (rebalance, shutdown): its new owner consumes these again.
+      return;
+    }
+    await this.processConsumeResult(status, context, task);
+  }
+
+  private async processConsumeResult(
+    status: ConsumeConcurrentlyStatus,
+    context: ConsumeConcurrentlyContext,
+    task: Task,
+  ): Promise<void> {
+    const { msgs, pq, mq } = task;
+    const ackIndex =
+      status === ConsumeConcurrentlyStatus.CONSUME_SUCCESS ? Math.min(context.ackIndex, msgs.length - 1) : -1;
+    let finished = msgs;
+    if (ackIndex < msgs.length - 1) {
+      const failed = msgs.slice(ackIndex + 1);
+      if (this.host.messageModel === 'BROADCASTING') {
+        for (const m of failed)
+          this.log.warn({ msgId: m.msgId, mq }, 'BROADCASTING, the message consume failed, drop it');
+      } else {
+        const taken = await Promise.all(
+          failed.map((m) => this.host.sendMessageBack(m, context.delayLevelWhenNextConsume)),
+        );
+        const again = failed.filter((_, i) => !taken[i]);
+        if (again.length > 0) {
+          for (const m of again) m.reconsumeTimes++;
+          finished = msgs.filter((m) => !again.includes(m));
+          this.submitLater(again, pq, mq);
+        }
+      }
+    }
+    const offset = pq.removeMessages(finished);
+    if (offset >= 0 && !pq.dropped) this.host.offsetStore.updateOffset(mq, offset, true);
+  }
+
+  private submitLater(msgs: MessageExt[], pq: ProcessQueue, mq: MessageQueue): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.submit(msgs, pq, mq);
+    }, this.options.localRetryDelayMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** Stops taking work; waits up to `awaitMs` for listener calls in progress. */
+  async shutdown(awaitMs: number): Promise<void> {
+    this.stopped = true;
+    this.queue = [];
+    this.head = 0;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (awaitMs <= 0 || this.running.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.running]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, awaitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+}
+
+/** A message re-delivered through %RETRY%<group> shows its original topic again. */
+export function resetRetryTopic(msg: MessageExt, group: string): void {
+  const retryTopic = msg.properties.get(MessageProperty.RETRY_TOPIC);
+  if (retryTopic && msg.topic === RETRY_GROUP_TOPIC_PREFIX + group) msg.topic = retryTopic;
+}

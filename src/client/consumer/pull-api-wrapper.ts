@@ -1,0 +1,113 @@
+/**
+ * One PULL_MESSAGE for a queue and what the consumer makes of the answer (upstream's
+ * PullAPIWrapper): the request goes to the node the broker last suggested (master by default),
+ * found messages are decoded, inflated, filtered again by tag (the broker filters by tag hash
+ * only, which can collide), and get MIN_OFFSET / MAX_OFFSET properties as upstream adds them.
+ */
+import { RmqError, ErrorCode } from '../../common/errors.js';
+import { MessageProperty } from '../../common/message/message-const.js';
+import { PullSysFlag } from '../../protocol/broker-headers.js';
+import { MASTER_ID } from '../../protocol/route-data.js';
+import type { SubscriptionData } from '../../protocol/heartbeat.js';
+import type { MQClientInstance } from '../client-instance.js';
+import { PullStatus, type RawPullResult } from '../mq-client-api.js';
+import { MessageExt } from '../message/message-ext.js';
+import { mqKey, type MessageQueue } from '../message/message-queue.js';
+
+export interface PullResult {
+  status: PullStatus;
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+  msgFoundList: MessageExt[];
+}
+
+export interface PullRequestSpec {
+  mq: MessageQueue;
+  subscription: SubscriptionData;
+  offset: number;
+  maxNums: number;
+  /** Commit this offset on the way (clustering push consumers); undefined = do not. */
+  commitOffset: number | undefined;
+  /** Long-polling hold on the broker (0 = answer at once). */
+  suspendTimeoutMillis: number;
+  /** Call timeout; must exceed the hold. */
+  timeoutMillis: number;
+  /** Send the subscription expression with the pull instead of relying on the heartbeat. */
+  postSubscription: boolean;
+  litePull?: boolean;
+}
+
+export class PullAPIWrapper {
+  private readonly pullFromWhichNode = new Map<string, number>();
+
+  constructor(
+    private readonly instance: MQClientInstance,
+    private readonly group: string,
+  ) {}
+
+  async pull(spec: PullRequestSpec): Promise<PullResult> {
+    const { mq } = spec;
+    const brokerId = this.pullFromWhichNode.get(mqKey(mq)) ?? MASTER_ID;
+    let found = this.instance.findBrokerAddressInSubscribe(mq.brokerName, brokerId, false);
+    if (!found) {
+      await this.instance.updateTopicRouteInfoFromNameServer(mq.topic);
+      found = this.instance.findBrokerAddressInSubscribe(mq.brokerName, brokerId, false);
+    }
+    if (!found)
+      throw new RmqError(ErrorCode.BROKER_NOT_FOUND, `The broker[${mq.brokerName}] not exist`, {
+        retriable: true,
+      });
+    let sysFlag = PullSysFlag.SUSPEND * (spec.suspendTimeoutMillis > 0 ? 1 : 0);
+    // A slave cannot take commits.
+    if (spec.commitOffset !== undefined && !found.slave) sysFlag |= PullSysFlag.COMMIT_OFFSET;
+    if (spec.postSubscription) sysFlag |= PullSysFlag.SUBSCRIPTION;
+    if (spec.litePull) sysFlag |= PullSysFlag.LITE_PULL;
+    const raw = await this.instance.api.pullMessage(
+      found.addr,
+      {
+        consumerGroup: this.group,
+        topic: mq.topic,
+        queueId: mq.queueId,
+        queueOffset: spec.offset,
+        maxMsgNums: spec.maxNums,
+        sysFlag,
+        commitOffset: spec.commitOffset ?? 0,
+        suspendTimeoutMillis: spec.suspendTimeoutMillis,
+        subscription: spec.postSubscription ? spec.subscription.subString : undefined,
+        subVersion: spec.subscription.subVersion,
+        expressionType: spec.subscription.expressionType,
+        bname: mq.brokerName,
+      },
+      spec.timeoutMillis,
+    );
+    this.pullFromWhichNode.set(mqKey(mq), raw.suggestWhichBrokerId);
+    return this.processPullResult(mq, raw, spec.subscription);
+  }
+
+  processPullResult(mq: MessageQueue, raw: RawPullResult, sub: SubscriptionData): PullResult {
+    const msgs: MessageExt[] = [];
+    if (raw.status === PullStatus.FOUND) {
+      const tags = sub.tagsSet.length > 0 && !sub.classFilterMode ? new Set(sub.tagsSet) : undefined;
+      const minOffset = String(raw.minOffset);
+      const maxOffset = String(raw.maxOffset);
+      for (const stored of raw.messages) {
+        if (tags && !tags.has(stored.properties.get(MessageProperty.TAGS) ?? '')) continue;
+        const msg = new MessageExt(stored, mq.brokerName);
+        if (msg.properties.get(MessageProperty.TRANSACTION_PREPARED) === 'true') {
+          msg.transactionId = msg.properties.get(MessageProperty.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+        }
+        msg.properties.set(MessageProperty.MIN_OFFSET, minOffset);
+        msg.properties.set(MessageProperty.MAX_OFFSET, maxOffset);
+        msgs.push(msg);
+      }
+    }
+    return {
+      status: raw.status,
+      nextBeginOffset: raw.nextBeginOffset,
+      minOffset: raw.minOffset,
+      maxOffset: raw.maxOffset,
+      msgFoundList: msgs,
+    };
+  }
+}
