@@ -113,6 +113,9 @@ export class PullMessageProcessor {
       );
     }
 
+    // Commit before the store read: applied after it, this offset could overtake a later
+    // UPDATE_CONSUMER_OFFSET from the same client (e.g. its final commit at shutdown).
+    this.commitPiggyback(h, allowSuspend);
     const result = await b.store.getMessage(
       h.consumerGroup,
       h.topic,
@@ -136,10 +139,8 @@ export class PullMessageProcessor {
         deadline: Date.now() + hold,
         filter: new ExpressionMessageFilter(sub),
       });
-      this.commitPiggyback(h, allowSuspend);
       return null;
     }
-    this.commitPiggyback(h, allowSuspend);
     return response;
   }
 
