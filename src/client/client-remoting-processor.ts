@@ -27,7 +27,7 @@ export function createClientDispatcher(instance: MQClientInstance): RequestDispa
 
   const notifyConsumerIdsChanged: RequestHandler = (request) => {
     const h = ConsumerGroupRequestHeader.decode(request.extFields);
-    instance.log.info(
+    instance.log.debug(
       { group: h.ok ? h.value.consumerGroup : undefined },
       'consumer ids changed, rebalancing',
     );

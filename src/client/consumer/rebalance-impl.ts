@@ -98,7 +98,7 @@ export class RebalanceImpl {
     }
     const changed = await this.updateProcessQueueTable(topic, mine);
     if (changed) {
-      this.log.info(
+      this.log.debug(
         { topic, group: this.group, queues: mine.map((q) => `${q.brokerName}:${q.queueId}`) },
         'rebalance changed the queues of this consumer',
       );

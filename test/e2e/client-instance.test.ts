@@ -1,0 +1,197 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { waitFor } from '../helpers/wait.js';
+import { createTopic, startCluster, track } from './helpers/cluster.js';
+import { getOrCreateClientInstance } from '../../src/client/client-instance.js';
+import { createClientDispatcher } from '../../src/client/client-remoting-processor.js';
+import { MQClientAPI } from '../../src/client/mq-client-api.js';
+import { NamesrvSelector } from '../../src/client/namesrv-selector.js';
+import { RemotingClient } from '../../src/remoting/remoting-client.js';
+import { createRequest, type RemotingCommand } from '../../src/remoting/remoting-command.js';
+import type { Channel } from '../../src/remoting/channel.js';
+import { RequestCode } from '../../src/protocol/request-code.js';
+import {
+  GetConsumerRunningInfoRequestHeader,
+  GetConsumerStatusRequestHeader,
+  ResetOffsetRequestHeader,
+} from '../../src/protocol/broker-headers.js';
+import { encodeResetOffsetBody } from '../../src/protocol/admin-bodies.js';
+import { objectKeyedEntries, parseJson } from '../../src/protocol/fastjson.js';
+import { getLogger } from '../../src/common/logger.js';
+import {
+  ConsumeConcurrentlyStatus,
+  Message,
+  Producer,
+  PushConsumer,
+  type MessageExt,
+} from '../../src/index.js';
+
+/** A channel that records what the client answers. */
+function recordingChannel(): { channel: Channel; written: RemotingCommand[] } {
+  const written: RemotingCommand[] = [];
+  const channel = {
+    remoteAddress: 'test:0',
+    write: (c: RemotingCommand) => written.push(c) > 0,
+  } as unknown as Channel;
+  return { channel, written };
+}
+
+async function deadAddr(): Promise<string> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  s.close();
+  await once(s, 'close');
+  return `127.0.0.1:${port}`;
+}
+
+describe('client instance', async () => {
+  const cluster = await startCluster();
+  const producer = track(new Producer({ producerGroup: 'PG_instance', namesrvAddr: cluster.namesrvAddr }));
+  await producer.start();
+
+  test('NameServer calls fail over to the next NameServer', async () => {
+    const dead = await deadAddr();
+    const selector = new NamesrvSelector([dead, cluster.namesrvAddr]);
+    if (selector.order()[0] !== dead) selector.markFailed(cluster.namesrvAddr);
+    assert.equal(selector.order()[0], dead);
+    const remoting = new RemotingClient({ log: getLogger('test.failover') });
+    try {
+      const api = new MQClientAPI(remoting, selector, 0, 3000, getLogger('test.failover'));
+      const route = await api.getTopicRouteInfo('TBW102');
+      assert.ok(route.brokerDatas.length > 0);
+      assert.equal(selector.order()[0], cluster.namesrvAddr, 'the live one is chosen from now on');
+    } finally {
+      remoting.close();
+    }
+    // A producer given the dead one first still works.
+    const p = track(
+      new Producer({ producerGroup: 'PG_failover_ns', namesrvAddr: `${dead};${cluster.namesrvAddr}` }),
+    );
+    await p.start();
+    await p.send(new Message('E2E_NsFailover', 'x'));
+    await p.shutdown();
+  });
+
+  test('running info, consumer status and offset reset requested by a broker', async () => {
+    const topic = 'E2E_Reset';
+    await createTopic(cluster, topic, 2);
+    for (let i = 0; i < 20; i++) await producer.send(new Message(topic, `r${i}`));
+    const got: MessageExt[] = [];
+    const consumer = track(
+      new PushConsumer({
+        consumerGroup: 'CG_reset',
+        namesrvAddr: cluster.namesrvAddr,
+        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+        instanceName: 'reset',
+      }),
+    );
+    consumer.subscribe(topic, '*');
+    consumer.registerMessageListener((msgs) => {
+      got.push(...msgs);
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    await consumer.start();
+    await waitFor(() => got.length >= 20, 'first pass');
+
+    const dispatcher = createClientDispatcher(getOrCreateClientInstance(consumer.config.client));
+    const { channel, written } = recordingChannel();
+    dispatcher.dispatch(
+      createRequest(RequestCode.GET_CONSUMER_RUNNING_INFO, {
+        extFields: GetConsumerRunningInfoRequestHeader.encode({
+          consumerGroup: 'CG_reset',
+          clientId: consumer.clientId!,
+        }),
+      }),
+      channel,
+    );
+    await waitFor(() => written.length === 1, 'running info answer');
+    assert.equal(written[0]!.code, 0);
+    const info = parseJson(written[0]!.body!.toString()) as Record<string, unknown>;
+    assert.equal((info.properties as Record<string, string>).consumerGroup, 'CG_reset');
+    assert.ok((info.subscriptionSet as { topic: string }[]).some((s) => s.topic === topic));
+    const mqTable = objectKeyedEntries(info.mqTable).filter(
+      ([mq]) => (mq as { topic: string }).topic === topic,
+    );
+    assert.equal(mqTable.length, 2);
+
+    dispatcher.dispatch(
+      createRequest(RequestCode.GET_CONSUMER_RUNNING_INFO, {
+        extFields: GetConsumerRunningInfoRequestHeader.encode({ consumerGroup: 'CG_nobody', clientId: 'x' }),
+      }),
+      channel,
+    );
+    await waitFor(() => written.length === 2, 'second answer');
+    assert.equal(written[1]!.code, 1);
+
+    dispatcher.dispatch(
+      createRequest(RequestCode.GET_CONSUMER_STATUS_FROM_CLIENT, {
+        extFields: GetConsumerStatusRequestHeader.encode({ topic, group: 'CG_reset' }),
+      }),
+      channel,
+    );
+    await waitFor(() => written.length === 3, 'consumer status answer');
+    const status = parseJson(written[2]!.body!.toString()) as Record<string, unknown>;
+    assert.equal(
+      objectKeyedEntries(status.messageQueueTable).reduce((s, [, o]) => s + Number(o), 0),
+      20,
+      'the offsets this consumer holds',
+    );
+
+    // The broker forwards an admin's reset: every queue back to 0, consumed again.
+    const mqs = await consumer.fetchSubscribeMessageQueues(topic);
+    dispatcher.dispatch(
+      createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, {
+        extFields: ResetOffsetRequestHeader.encode({ topic, group: 'CG_reset', timestamp: 0, isForce: true }),
+        body: encodeResetOffsetBody(mqs.map((mq) => [mq, 0])),
+        oneway: true,
+      }),
+      channel,
+    );
+    await waitFor(() => got.length >= 40, 'second pass after the reset');
+    const bodies = got.map((m) => m.body.toString());
+    for (let i = 0; i < 20; i++) assert.equal(bodies.filter((b) => b === `r${i}`).length, 2);
+    await consumer.shutdown();
+  });
+
+  test('RECONSUME_LATER hands the message to the broker, which redelivers it through the retry topic', async () => {
+    const topic = 'E2E_Later';
+    await createTopic(cluster, topic, 1);
+    const got: MessageExt[] = [];
+    const consumer = track(
+      new PushConsumer({
+        consumerGroup: 'CG_later',
+        namesrvAddr: cluster.namesrvAddr,
+        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+        instanceName: 'later',
+      }),
+    );
+    consumer.subscribe(topic, '*');
+    consumer.registerMessageListener((msgs, ctx) => {
+      got.push(...msgs);
+      if (msgs[0]!.reconsumeTimes === 0) {
+        ctx.delayLevelWhenNextConsume = 1; // 1 s
+        return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+      }
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    await consumer.start();
+    await waitFor(
+      () => consumer.assignment().some((q) => q.topic === '%RETRY%CG_later'),
+      'the retry queue',
+      40_000,
+    );
+    const sent = await producer.send(new Message(topic, 'try again', { tags: 'T1', keys: 'k1' }));
+    await waitFor(() => got.length >= 2, 'the redelivery', 30_000);
+    const [first, again] = got as [MessageExt, MessageExt];
+    assert.equal(first.reconsumeTimes, 0);
+    assert.equal(again.reconsumeTimes, 1);
+    assert.equal(again.topic, topic, 'the original topic again');
+    assert.equal(again.msgId, sent.msgId, 'the same message id');
+    assert.equal(again.body.toString(), 'try again');
+    assert.equal(again.tags, 'T1');
+    await consumer.shutdown();
+  });
+});

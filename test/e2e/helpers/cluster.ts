@@ -1,0 +1,61 @@
+/**
+ * An in-process cluster for client end-to-end tests: one NameServer and `brokers` brokers
+ * (broker-a, broker-b, ...) on 127.0.0.1 with ephemeral ports and temp dirs, all stopped after
+ * the suite; plus helpers that shut SDK clients down after the suite even when a test fails.
+ */
+import { after } from 'node:test';
+import { startNamesrv } from '../../helpers/namesrv.js';
+import { startBroker } from '../../helpers/broker.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { waitFor } from '../../helpers/wait.js';
+import type { BrokerController } from '../../../src/broker/broker-controller.js';
+import { Admin } from '../../../src/client/admin/admin.js';
+
+export interface TestCluster {
+  namesrvAddr: string;
+  brokers: { name: string; addr: string; broker: BrokerController }[];
+  admin: Admin;
+}
+
+export async function startCluster(
+  opts: { brokers?: number; props?: Record<string, string> } = {},
+): Promise<TestCluster> {
+  const ns = await startNamesrv();
+  const brokers: TestCluster['brokers'] = [];
+  for (let i = 0; i < (opts.brokers ?? 1); i++) {
+    const name = `broker-${String.fromCharCode(97 + i)}`;
+    const { broker, addr } = await startBroker({
+      namesrvAddr: ns.addr,
+      props: { brokerName: name, ...opts.props },
+    });
+    brokers.push({ name, addr, broker });
+  }
+  const admin = new Admin({ namesrvAddr: ns.addr, instanceName: 'test-admin' });
+  await admin.start();
+  after(() => admin.shutdown());
+  return { namesrvAddr: ns.addr, brokers, admin };
+}
+
+/** Shuts `client` down after the suite (a no-op if the test already did). */
+export function track<T extends { shutdown(): Promise<void> }>(client: T): T {
+  after(() => client.shutdown());
+  return client;
+}
+
+/** Creates a topic on every broker and waits until the NameServer routes it with all of them. */
+export async function createTopic(c: TestCluster, topic: string, queues = 4): Promise<void> {
+  await c.admin.createTopic(topic, { readQueueNums: queues, writeQueueNums: queues });
+  await waitFor(
+    () =>
+      c.admin.examineTopicRoute(topic).then(
+        (r) => r.queueDatas.length === c.brokers.length,
+        () => false,
+      ),
+    `route of ${topic}`,
+  );
+}
+
+/** A directory for broadcasting consumers' offset files. */
+export function offsetDir(): string {
+  return tempDir('rmq-offsets-');
+}
