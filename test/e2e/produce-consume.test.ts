@@ -190,6 +190,39 @@ describe('produce and consume', async () => {
     );
   });
 
+  test('clients speaking the binary ROCKETMQ header work end to end', async () => {
+    const topic = 'E2E_Binary';
+    const p = track(
+      new Producer({
+        producerGroup: 'PG_binary',
+        namesrvAddr: cluster.namesrvAddr,
+        serializeType: 'ROCKETMQ',
+      }),
+    );
+    await p.start();
+    const sent = await p.send(new Message(topic, 'binary header', { tags: 'B', keys: 'kb' }));
+    const got: MessageExt[] = [];
+    const c = track(
+      new PushConsumer({
+        consumerGroup: 'CG_binary',
+        namesrvAddr: cluster.namesrvAddr,
+        serializeType: 'ROCKETMQ',
+        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+      }),
+    );
+    c.subscribe(topic, 'B');
+    c.registerMessageListener((msgs) => {
+      got.push(...msgs);
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    await c.start();
+    await waitFor(() => got.length === 1, 'the message');
+    assert.equal(got[0]!.msgId, sent.msgId);
+    assert.equal(got[0]!.body.toString(), 'binary header');
+    await c.shutdown();
+    await p.shutdown();
+  });
+
   test('errors are RmqErrors naming what failed', async () => {
     const tooBig = new Message('E2E_Errors', Buffer.alloc(4 * 1024 * 1024 + 1));
     await assert.rejects(

@@ -14,7 +14,7 @@ const SEND_RESULT = new RegExp(
 const RECEIVED = new RegExp(
   '^ConsumeMessageThread_\\d+ Receive New Messages: \\[MessageExt \\[queueId=[0-3], storeSize=\\d+, ' +
     'queueOffset=\\d+, sysFlag=0, bornTimestamp=\\d+, bornHost=/[\\d.]+:\\d+, storeTimestamp=\\d+, ' +
-    `storeHost=/127\\.0\\.0\\.1:\\d+, msgId=${HEX32}, commitLogOffset=\\d+, bodyCRC=\\d+, reconsumeTimes=0, ` +
+    `storeHost=/127\\.0\\.0\\.1:\\d+, msgId=7F000001[0-9A-F]{24}, commitLogOffset=\\d+, bodyCRC=\\d+, reconsumeTimes=0, ` +
     "preparedTransactionOffset=0, toString\\(\\)=Message\\{topic='TopicTest', flag=0, properties=\\{(.*)\\}, " +
     "body=\\[([-\\d, ]+)\\], transactionId='null'\\}\\]\\] $",
 );

@@ -101,12 +101,16 @@ export class ConsumeMessageConcurrentlyService {
       if (task.pq.dropped) continue;
       const slot = this.freeSlots.pop()!;
       this.inflight++;
-      const p = this.run(task, slot).finally(() => {
-        this.running.delete(p);
-        this.freeSlots.push(slot);
-        this.inflight--;
-        this.pump();
-      });
+      const p = this.run(task, slot)
+        .catch((err: unknown) =>
+          this.log.error({ mq: task.mq, err: errorMessage(err) }, 'consume task failed'),
+        )
+        .finally(() => {
+          this.running.delete(p);
+          this.freeSlots.push(slot);
+          this.inflight--;
+          this.pump();
+        });
       this.running.add(p);
     }
   }

@@ -133,10 +133,12 @@ export class LitePullConsumer {
     this.subscriptions.set(topic, subExpression);
     if (this.state === 'RUNNING') {
       this.rebalance!.subscriptionInner.set(topic, sub);
-      void this.instance!.updateTopicRouteInfoFromNameServer(topic).then(async () => {
-        await this.instance!.sendHeartbeatToAllBrokers();
-        this.instance!.rebalanceImmediately();
-      });
+      const instance = this.instance!;
+      instance
+        .updateTopicRouteInfoFromNameServer(topic)
+        .then(() => instance.sendHeartbeatToAllBrokers())
+        .then(() => instance.rebalanceImmediately())
+        .catch((err: unknown) => this.log.warn({ topic, err: errorMessage(err) }, 'subscribing failed'));
     }
   }
 
@@ -257,7 +259,7 @@ export class LitePullConsumer {
     a.task.cancelled = true;
     a.seekOffset = offset;
     a.task = { cancelled: false };
-    void this.pullLoop(a, a.task);
+    this.startLoop(a);
   }
 
   async seekToBegin(mq: MessageQueue): Promise<void> {
@@ -383,7 +385,7 @@ export class LitePullConsumer {
       task: { cancelled: false },
     };
     this.assigned.set(mqKey(mq), a);
-    void this.pullLoop(a, a.task);
+    this.startLoop(a);
   }
 
   private drop(a: Assigned): void {
@@ -439,7 +441,7 @@ export class LitePullConsumer {
           a.task.cancelled = true;
           a.seekOffset = offset;
           a.task = { cancelled: false };
-          void this.pullLoop(a, a.task);
+          this.startLoop(a);
         }
       },
       runningInfo: () =>
@@ -460,6 +462,12 @@ export class LitePullConsumer {
 
   private subscriptionOf(topic: string): SubscriptionData {
     return this.rebalance!.subscriptionInner.get(topic) ?? buildSubscriptionData(topic, '*', 'TAG', 0);
+  }
+
+  private startLoop(a: Assigned): void {
+    this.pullLoop(a, a.task).catch((err: unknown) =>
+      this.log.error({ mq: a.mq, err: errorMessage(err) }, 'pull loop failed'),
+    );
   }
 
   private async pullLoop(a: Assigned, task: { cancelled: boolean }): Promise<void> {

@@ -148,7 +148,9 @@ export class PushConsumer {
     this.subscriptions.set(topic, subExpression);
     if (this.state === 'RUNNING') {
       this.rebalance!.subscriptionInner.set(topic, sub);
-      void this.afterSubscriptionChange(topic);
+      this.afterSubscriptionChange(topic).catch((err: unknown) =>
+        this.log.warn({ topic, err: errorMessage(err) }, 'subscribing failed'),
+      );
     }
   }
 
@@ -304,7 +306,7 @@ export class PushConsumer {
       },
       removeDirtyOffset: (mq) => this.offsetStore!.removeOffset(mq),
       dispatchPullRequests: (requests) => {
-        for (const r of requests) void this.pullMessage(r);
+        for (const r of requests) this.pullNow(r);
       },
     };
   }
@@ -365,14 +367,16 @@ export class PushConsumer {
     if (this.state !== 'RUNNING') return;
     const t = setTimeout(() => {
       this.timers.delete(t);
-      void this.pullMessage(req);
+      this.pullNow(req);
     }, delayMs);
     this.timers.add(t);
   }
 
   /** The next pull of a queue, as a new chain: awaiting it here would grow one promise chain forever. */
   private pullNow(req: PullRequest): void {
-    void this.pullMessage(req);
+    this.pullMessage(req).catch((err: unknown) =>
+      this.log.error({ mq: req.mq, err: errorMessage(err) }, 'pull loop failed'),
+    );
   }
 
   private async pullMessage(req: PullRequest): Promise<void> {
@@ -453,7 +457,11 @@ export class PushConsumer {
         const t = setTimeout(() => {
           this.timers.delete(t);
           this.offsetStore!.updateOffset(mq, req.nextOffset, false);
-          void this.offsetStore!.persist(mq).then(() => this.rebalance!.removeProcessQueue(mq));
+          this.offsetStore!.persist(mq)
+            .then(() => this.rebalance!.removeProcessQueue(mq))
+            .catch((err: unknown) =>
+              this.log.warn({ mq, err: errorMessage(err) }, 'resetting the offset failed'),
+            );
         }, OFFSET_MOVED_DELAY_MILLIS);
         this.timers.add(t);
         return;

@@ -60,12 +60,15 @@ export class MessageExt extends Message {
     return this.properties.get(MessageProperty.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? this.offsetMsgId;
   }
 
-  /** Upstream's MessageExt.toString (4.x layout, as the quickstart prints it). */
+  /**
+   * Upstream's MessageExt.toString (4.x layout, as the quickstart prints it). Like upstream it
+   * shows the broker's id as msgId; the UNIQ_KEY is among the properties.
+   */
   override toString(): string {
     return (
       `MessageExt [queueId=${this.queueId}, storeSize=${this.storeSize}, queueOffset=${this.queueOffset}, ` +
       `sysFlag=${this.sysFlag}, bornTimestamp=${this.bornTimestamp}, bornHost=/${formatSocketAddr(this.bornHost)}, ` +
-      `storeTimestamp=${this.storeTimestamp}, storeHost=/${formatSocketAddr(this.storeHost)}, msgId=${this.msgId}, ` +
+      `storeTimestamp=${this.storeTimestamp}, storeHost=/${formatSocketAddr(this.storeHost)}, msgId=${this.offsetMsgId}, ` +
       `commitLogOffset=${this.commitLogOffset}, bodyCRC=${this.bodyCRC}, reconsumeTimes=${this.reconsumeTimes}, ` +
       `preparedTransactionOffset=${this.preparedTransactionOffset}, toString()=${super.toString()}]`
     );

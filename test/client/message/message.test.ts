@@ -83,7 +83,7 @@ describe('MessageExt', () => {
       'MessageExt [queueId=2, storeSize=' +
         m.storeSize +
         ', queueOffset=113, sysFlag=0, bornTimestamp=1669729922426, bornHost=/172.27.80.1:61263, ' +
-        'storeTimestamp=1669729922426, storeHost=/172.27.80.1:10911, msgId=76FBC10A4DDC60E53B9394E3457A01C5, ' +
+        'storeTimestamp=1669729922426, storeHost=/172.27.80.1:10911, msgId=AC1B500100002A9F0000000000013E16, ' +
         'commitLogOffset=81430, bodyCRC=1, reconsumeTimes=0, preparedTransactionOffset=0, ' +
         "toString()=Message{topic='TopicTest', flag=0, properties={TAGS=TagA, UNIQ_KEY=76FBC10A4DDC60E53B9394E3457A01C5}, " +
         "body=[72, 101, 108, 108, 111, 32, 82, 111, 99, 107, 101, 116, 77, 81, 32, 52, 53, 51], transactionId='null'}]",
