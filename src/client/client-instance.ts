@@ -124,7 +124,8 @@ export class MQClientInstance {
       'persist-offsets',
       c.persistConsumerOffsetInterval,
       () => this.persistAllConsumerOffset(),
-      10_000,
+      // Upstream waits 10 s before the first commit; a shorter interval should not wait longer.
+      Math.min(10_000, c.persistConsumerOffsetInterval),
     );
     this.rebalanceTask = this.task(
       'rebalance',

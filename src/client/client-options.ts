@@ -1,7 +1,8 @@
 /**
  * Options every client (producer, consumers, admin) shares, with upstream ClientConfig's names and
  * defaults, and the client id built from them: `clientIP@instanceName[@unitName]`. Clients with the
- * same client id and NameServer list share one MQClientInstance (connections, routes, heartbeats).
+ * same client id and NameServer list share one MQClientInstance (connections, routes, heartbeats);
+ * as upstream, the instance runs with the settings of the client that created it.
  */
 import { localAddress } from '../common/local-address.js';
 import { RmqError, ErrorCode } from '../common/errors.js';

@@ -194,4 +194,101 @@ describe('client instance', async () => {
     assert.equal(again.tags, 'T1');
     await consumer.shutdown();
   });
+
+  test('offsets are committed periodically while consuming, and a leaving consumer unregisters', async () => {
+    const topic = 'E2E_Periodic';
+    await createTopic(cluster, topic, 2);
+    for (let i = 0; i < 30; i++) await producer.send(new Message(topic, `p${i}`));
+    let count = 0;
+    const consumer = track(
+      new PushConsumer({
+        consumerGroup: 'CG_periodic',
+        namesrvAddr: cluster.namesrvAddr,
+        instanceName: 'periodic',
+        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+        persistConsumerOffsetInterval: 100,
+      }),
+    );
+    consumer.subscribe(topic, '*');
+    consumer.registerMessageListener(() => {
+      count++;
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    await consumer.start();
+    // Shares the consumer's client instance (created with the consumer's settings) and its
+    // connections: only UNREGISTER_CLIENT can tell the broker the consumer left.
+    const sharing = track(
+      new Producer({
+        producerGroup: 'PG_sharing',
+        namesrvAddr: cluster.namesrvAddr,
+        instanceName: 'periodic',
+      }),
+    );
+    await sharing.start();
+    assert.equal(consumer.clientId, sharing.clientId, 'one client instance');
+    await waitFor(() => count >= 30, 'all consumed');
+    await waitFor(
+      async () =>
+        (await cluster.admin.queryConsumerOffsets('CG_periodic', topic)).reduce((s, [, o]) => s + o, 0) ===
+        30,
+      'offsets committed without a shutdown',
+    );
+    assert.deepEqual(
+      (await cluster.admin.examineConsumerConnectionInfo('CG_periodic')).connectionSet.map((c) => c.clientId),
+      [consumer.clientId],
+    );
+    await consumer.shutdown();
+    await assert.rejects(cluster.admin.examineConsumerConnectionInfo('CG_periodic'), { responseCode: 206 });
+    await sharing.send(new Message(topic, 'the producer still works'));
+    await sharing.shutdown();
+  });
+
+  test('flow control: a slow listener stops pulling at pullThresholdForQueue', async () => {
+    const topic = 'E2E_Flow';
+    await createTopic(cluster, topic, 1);
+    for (let i = 0; i < 100; i++) await producer.send(new Message(topic, `f${i}`));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const consumer = track(
+      new PushConsumer({
+        consumerGroup: 'CG_flow',
+        namesrvAddr: cluster.namesrvAddr,
+        instanceName: 'flow',
+        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+        consumeThreadMax: 1,
+        pullBatchSize: 4,
+        pullThresholdForQueue: 10,
+      }),
+    );
+    consumer.subscribe(topic, '*');
+    consumer.registerMessageListener(async () => {
+      calls++;
+      await gate;
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    await consumer.start();
+    const dispatcher = createClientDispatcher(getOrCreateClientInstance(consumer.config.client));
+    const cached = async (): Promise<number> => {
+      const { channel, written } = recordingChannel();
+      dispatcher.dispatch(
+        createRequest(RequestCode.GET_CONSUMER_RUNNING_INFO, {
+          extFields: GetConsumerRunningInfoRequestHeader.encode({ consumerGroup: 'CG_flow', clientId: 'x' }),
+        }),
+        channel,
+      );
+      await waitFor(() => written.length === 1, 'running info');
+      const info = parseJson(written[0]!.body!.toString()) as Record<string, unknown>;
+      const entry = objectKeyedEntries(info.mqTable).find(
+        ([mq]) => (mq as { topic: string }).topic === topic,
+      );
+      return entry ? Number((entry[1] as { cachedMsgCount: number }).cachedMsgCount) : 0;
+    };
+    await waitFor(async () => (await cached()) > 10, 'the queue filled past the threshold');
+    // However long the listener stays blocked, pulling stops within one batch of the threshold.
+    for (let i = 0; i < 10; i++) assert.ok((await cached()) <= 10 + 4);
+    assert.equal(calls, 1);
+    release();
+    await consumer.shutdown();
+  });
 });

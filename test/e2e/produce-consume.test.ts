@@ -66,6 +66,12 @@ describe('produce and consume', async () => {
       assert.equal(result.messageQueue.topic, topic);
       sent.set(result.msgId, { msg, result });
     }
+    const route = await cluster.admin.examineTopicRoute(topic);
+    assert.deepEqual(
+      route.queueDatas.map((q) => q.writeQueueNums),
+      [4],
+      'auto-created through TBW102 with defaultTopicQueueNums queues',
+    );
     const got = await consumeAll(cluster, 'CG_thousand', topic, '*', 1000);
     const byId = new Map(got.map((m) => [m.msgId, m]));
     assert.equal(byId.size, 1000, 'every message exactly once');
