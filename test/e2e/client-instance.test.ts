@@ -22,6 +22,7 @@ import { objectKeyedEntries, parseJson } from '../../src/protocol/fastjson.js';
 import { getLogger } from '../../src/common/logger.js';
 import {
   ConsumeConcurrentlyStatus,
+  ErrorCode,
   Message,
   Producer,
   PushConsumer,
@@ -237,6 +238,14 @@ describe('client instance', async () => {
       (await cluster.admin.examineConsumerConnectionInfo('CG_periodic')).connectionSet.map((c) => c.clientId),
       [consumer.clientId],
     );
+    // One group once per client instance, as upstream.
+    const twin = new PushConsumer({
+      consumerGroup: 'CG_periodic',
+      namesrvAddr: cluster.namesrvAddr,
+      instanceName: 'periodic',
+    });
+    twin.registerMessageListener(() => ConsumeConcurrentlyStatus.CONSUME_SUCCESS);
+    await assert.rejects(twin.start(), { code: ErrorCode.CLIENT_STATE });
     await consumer.shutdown();
     await assert.rejects(cluster.admin.examineConsumerConnectionInfo('CG_periodic'), { responseCode: 206 });
     await sharing.send(new Message(topic, 'the producer still works'));
