@@ -1,9 +1,8 @@
 /**
  * The AppendMessageResult of a put. The offsetMsgId strings are built only when read: most callers
  * (a broker answering SEND) read them once, benchmarks never, and hex-encoding costs more than the
- * rest of an append of a small message.
+ * rest of an append of a small message. A single message keeps no offsets array either.
  */
-import type { AppendedRange } from './commitlog/commitlog.js';
 import type { AppendMessageResult } from './store-types.js';
 
 const HEX = '0123456789ABCDEF';
@@ -15,26 +14,23 @@ function hex32(v: number): string {
 }
 
 export class AppendResult implements AppendMessageResult {
-  readonly wroteOffset: number;
-  readonly wroteBytes: number;
-  readonly logicsOffset: number;
   private id: string | undefined;
 
   constructor(
     private readonly storeHost: Buffer,
-    private readonly range: AppendedRange,
+    readonly wroteOffset: number,
+    readonly wroteBytes: number,
+    readonly logicsOffset: number,
     readonly storeTimestamp: number,
     readonly msgNum: number,
-  ) {
-    this.wroteOffset = range.firstPhyOffset;
-    this.wroteBytes = range.endOffset - range.firstPhyOffset;
-    this.logicsOffset = range.firstQueueOffset;
-  }
+    /** Physical offset of every message of a batch; undefined for a single message. */
+    private readonly offsets?: number[],
+  ) {}
 
   get msgId(): string {
     if (this.id === undefined) {
       const prefix = this.storeHost.toString('hex').toUpperCase();
-      this.id = this.range.phyOffsets
+      this.id = this.phyOffsets
         .map((o) => prefix + hex32(Math.floor(o / 4294967296)) + hex32(o >>> 0))
         .join(',');
     }
@@ -43,7 +39,7 @@ export class AppendResult implements AppendMessageResult {
 
   /** Physical offsets of every message (a batch has several). */
   get phyOffsets(): readonly number[] {
-    return this.range.phyOffsets;
+    return this.offsets ?? [this.wroteOffset];
   }
 
   toJSON(): AppendMessageResult {

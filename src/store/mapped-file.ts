@@ -25,6 +25,11 @@ export function fileNameToOffset(name: string): number | undefined {
 
 export class MappedFile {
   fd = -1;
+  /** O_DIRECT descriptor for the CommitLog writer (-1: none; see openDirect). */
+  directFd = -1;
+  private directOpen: Promise<boolean> | undefined;
+  /** Whether openDirect succeeded; undefined until it finished. */
+  directOpened: boolean | undefined;
   wrotePosition = 0;
   flushedPosition = 0;
   /** Resolves when the file is open and sized; rejects when it could not be created. */
@@ -93,6 +98,37 @@ export class MappedFile {
     this.lastModified = Date.now();
   }
 
+  /**
+   * Opens the O_DIRECT descriptor once; false when the file system refuses it (then the caller
+   * writes through the page cache).
+   */
+  openDirect(): Promise<boolean> {
+    this.directOpen ??= (async () => {
+      if (!this.fs.openDirect || this.destroyed) return false;
+      await this.ready;
+      try {
+        this.directFd = await this.fs.openDirect(this.path);
+        return true;
+      } catch {
+        return false;
+      }
+    })().then((ok) => (this.directOpened = ok));
+    return this.directOpen;
+  }
+
+  /** Writes through the O_DIRECT descriptor (aligned buffer, offset and length). */
+  async writeDirect(
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    relPos: number,
+    logicalEnd: number,
+  ): Promise<void> {
+    await this.fs.write(this.directFd, buf, off, len, relPos);
+    if (logicalEnd > this.wrotePosition) this.wrotePosition = logicalEnd;
+    this.lastModified = Date.now();
+  }
+
   /** Writes without moving positions (preallocation zeros) and syncs them. */
   async writeZerosAndSync(buf: Uint8Array, len: number, relPos: number): Promise<void> {
     if (this.fd < 0) await this.ready;
@@ -145,6 +181,12 @@ export class MappedFile {
   }
 
   async close(): Promise<void> {
+    if (this.directOpen) await this.directOpen;
+    if (this.directFd >= 0) {
+      const fd = this.directFd;
+      this.directFd = -1;
+      await this.fs.close(fd).catch(() => undefined);
+    }
     if (this.fd >= 0) {
       const fd = this.fd;
       this.fd = -1;

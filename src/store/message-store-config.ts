@@ -121,6 +121,11 @@ export const messageStoreConfigSchema = new ConfigSchema({
   maxWriteQueueBytes: intKey(64 * MiB, { min: 64 * 1024 }),
   /** This store's own: size of one staging buffer of the write path. */
   writeBufferSize: intKey(4 * MiB, { min: 64 * 1024 }),
+  /**
+   * This store's own: write the CommitLog with O_DIRECT (whole 4 KiB blocks, page cache bypassed)
+   * where the file system supports it; falls back to ordinary writes elsewhere (ADR 0002).
+   */
+  commitLogDirectIo: boolKey(true),
 });
 
 export type MessageStoreConfig = ConfigOf<typeof messageStoreConfigSchema.defs>;

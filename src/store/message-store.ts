@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { getLogger } from '../common/logger.js';
 import { RmqError, ErrorCode } from '../common/errors.js';
 import { encodeSocketAddr, type SocketAddr } from '../common/socket-address.js';
-import { javaStringHashCode } from '../common/java-hash.js';
 import { getProperty } from '../common/message/message-properties.js';
-import { MessageProperty, SystemTopic } from '../common/message/message-const.js';
+import { MessageProperty } from '../common/message/message-const.js';
 import { decodeRecord, type MessageExt } from '../common/message/message-record.js';
 import { readInt64 } from '../common/int64.js';
 import { nodeStoreFs, type StoreFs } from './io/store-fs.js';
@@ -24,13 +23,14 @@ import {
   type StorePaths,
 } from './message-store-config.js';
 import { CommitLog } from './commitlog/commitlog.js';
-import { RecordEncoder } from './commitlog/record-encoder.js';
+import { RecordEncoder, emptyPrepared } from './commitlog/record-encoder.js';
 import { FlushService } from './commitlog/flush-service.js';
 import { verifyRecordForRead, type CheckOptions } from './commitlog/record-check.js';
 import { Preallocator } from './commitlog/preallocator.js';
 import { ConsumeQueueStore } from './consume-queue/consume-queue-store.js';
 import { IndexService } from './index/index-service.js';
 import { ReputService } from './dispatch/reput-service.js';
+import { DispatchKeys } from './dispatch/dispatch-keys.js';
 import { StoreCheckpoint } from './checkpoint.js';
 import { CheckpointService } from './checkpoint-service.js';
 import { AbortFile } from './abort-file.js';
@@ -82,12 +82,13 @@ export class MessageStore {
   private readonly reader: MessageReader;
   private readonly abort: AbortFile;
   private readonly lock: LockFile;
-  private readonly delayLevels: number[];
+  private readonly keys: DispatchKeys;
   private readonly checkOpts: CheckOptions;
   private readonly preallocator: Preallocator | undefined;
   private readonly sync: boolean;
   private state: State = 'NEW';
-  private readonly tagsCache = new Map<string, number>();
+  /** Reused by every single put: prepare fills it, the append consumes it synchronously. */
+  private readonly scratch = emptyPrepared();
 
   constructor(
     readonly config: MessageStoreConfig,
@@ -95,7 +96,7 @@ export class MessageStore {
   ) {
     this.fs = options.fs ?? nodeStoreFs;
     this.paths = storePaths(config);
-    this.delayLevels = parseDelayLevels(config.messageDelayLevel);
+    this.keys = new DispatchKeys(parseDelayLevels(config.messageDelayLevel));
     this.sync = config.flushDiskType === 'SYNC_FLUSH';
     this.encoder = new RecordEncoder(
       encodeSocketAddr(options.storeHost),
@@ -115,9 +116,11 @@ export class MessageStore {
       this.paths.commitLog,
       config.mappedFileSizeCommitLog,
       this.encoder,
-      tagsCode,
+      this.keys,
+      config.messageIndexEnable,
       Math.min(config.writeBufferSize, config.mappedFileSizeCommitLog),
       config.maxWriteQueueBytes,
+      config.commitLogDirectIo,
       clLog,
     );
     this.consumeQueues = new ConsumeQueueStore(
@@ -139,6 +142,7 @@ export class MessageStore {
       this.commitLog,
       this.consumeQueues,
       this.index,
+      this.keys,
       this.checkOpts,
       getLogger('store.reput'),
     );
@@ -161,6 +165,7 @@ export class MessageStore {
       this.flusher.onWritten();
       this.preallocator?.onWritten();
     };
+    this.commitLog.onWriteFailed = (validEnd) => this.flusher.onWriteFailed(validEnd);
     this.checkpoint = new StoreCheckpoint(this.fs, this.paths.checkpoint);
     this.checkpointService = new CheckpointService(
       config,
@@ -187,22 +192,7 @@ export class MessageStore {
 
   /** CQ tagsCode: String.hashCode(TAGS); for delayed messages, their delivery time. */
   tagsCode(topic: string, props: string, storeTimestamp: number): number {
-    if (topic === SystemTopic.SCHEDULE_TOPIC) {
-      const level = Number(getProperty(props, MessageProperty.DELAY_TIME_LEVEL));
-      if (Number.isInteger(level) && level > 0) {
-        const max = this.delayLevels.length - 1;
-        return storeTimestamp + (this.delayLevels[Math.min(level, max)] ?? 0);
-      }
-    }
-    const tags = getProperty(props, MessageProperty.TAGS);
-    if (!tags) return 0;
-    let h = this.tagsCache.get(tags);
-    if (h === undefined) {
-      h = javaStringHashCode(tags);
-      if (this.tagsCache.size > 10000) this.tagsCache.clear();
-      this.tagsCache.set(tags, h);
-    }
-    return h;
+    return this.keys.tagsCode(topic, props, storeTimestamp);
   }
 
   async start(): Promise<RecoveryReport> {
@@ -257,6 +247,7 @@ export class MessageStore {
     const queueOffsets = new Map<string, number>();
     for (const cq of this.consumeQueues.all()) queueOffsets.set(`${cq.topic}-${cq.queueId}`, cq.maxOffset);
     this.commitLog.resetPositions(validEnd, queueOffsets);
+    await this.commitLog.loadHeadBlock();
     this.reput.reputFromOffset = validEnd;
     this.flusher.flushedOffset = validEnd;
     if (this.commitLog.files.files.length > 0) await this.cleaner.cleanQueues();
@@ -312,9 +303,22 @@ export class MessageStore {
   putMessage(msg: MessageToStore): Promise<PutMessageResult> {
     const refused = this.refuse();
     if (refused) return Promise.resolve(this.stats.putFailed(refused));
-    const p = this.encoder.prepare(msg);
+    const p = this.encoder.prepare(msg, this.scratch);
     if ('status' in p) return Promise.resolve(this.stats.putFailed(p));
-    return this.append([p], msg.properties);
+    const storeTs = Date.now();
+    const phy = this.commitLog.appendOne(p, storeTs);
+    if (typeof phy !== 'number') return Promise.resolve(this.stats.putFailed(phy));
+    const end = this.commitLog.stagedOffset;
+    const result = new AppendResult(
+      this.encoder.storeHost,
+      phy,
+      p.size,
+      this.commitLog.lastQueueOffset,
+      storeTs,
+      1,
+    );
+    this.stats.putOk(1, p.size);
+    return this.awaitDurable(result, end, msg.properties);
   }
 
   putMessages(batch: MessageBatchToStore): Promise<PutMessageResult> {
@@ -331,38 +335,43 @@ export class MessageStore {
       if ('status' in p) return Promise.resolve(this.stats.putFailed(p));
       list.push(p);
     }
-    return this.append(list, msgs[0]!.properties);
-  }
-
-  private append(list: PreparedMessage[], firstProps: string): Promise<PutMessageResult> {
     const storeTs = Date.now();
     const out = this.commitLog.append(list, storeTs);
     if ('status' in out) return Promise.resolve(this.stats.putFailed(out));
-    const result = new AppendResult(this.encoder.storeHost, out, storeTs, list.length);
+    const result = new AppendResult(
+      this.encoder.storeHost,
+      out.firstPhyOffset,
+      out.endOffset - out.firstPhyOffset,
+      out.firstQueueOffset,
+      storeTs,
+      list.length,
+      out.phyOffsets,
+    );
     this.stats.putOk(list.length, result.wroteBytes);
-    const wait = !this.sync ? false : getProperty(firstProps, MessageProperty.WAIT_STORE_MSG_OK) !== 'false';
-    const end = out.endOffset;
-    const failed = this.writeFailed;
-    if (!wait && this.config.brokerRole !== 'SYNC_MASTER') {
-      return this.commitLog.waitWritten<PutMessageResult>(
-        end,
-        { status: PutMessageStatus.PUT_OK, appendResult: result },
-        failed,
-      );
-    }
-    return this.commitLog
-      .waitWritten<PutMessageResult | undefined>(end, undefined, failed)
-      .then((r): PutMessageResult | Promise<PutMessageResult> => {
-        if (r) return r;
-        if (wait) return this.flusher.waitFlushed(end).then((f) => this.afterFlush(f, result, end));
-        return this.afterFlush('OK', result, end);
-      });
+    return this.awaitDurable(result, out.endOffset, msgs[0]!.properties);
   }
 
-  private readonly writeFailed = (): PutMessageResult => ({
-    status: this.commitLog.failureStatus(),
-    remark: `write failed: ${this.commitLog.stateReason}`,
-  });
+  /**
+   * The put's answer once its bytes below `end` are as durable as the flush mode asks: written
+   * (ASYNC_FLUSH, or WAIT=false), or covered by an fdatasync (SYNC_FLUSH); SYNC_MASTER then also
+   * waits for the slave. One promise per put on the common paths.
+   */
+  private awaitDurable(result: AppendResult, end: number, props: string): Promise<PutMessageResult> {
+    const wait = this.sync && getProperty(props, MessageProperty.WAIT_STORE_MSG_OK) !== 'false';
+    const replica = this.config.brokerRole === 'SYNC_MASTER' && this.options.replicaWait !== undefined;
+    if (!replica) {
+      if (wait) return this.flusher.waitPut(end, result) as Promise<PutMessageResult>;
+      if (end <= this.commitLog.writtenOffset)
+        return Promise.resolve({ status: PutMessageStatus.PUT_OK, appendResult: result });
+      return new Promise<PutMessageResult>((resolve) => this.commitLog.waiters.push(end, resolve, result));
+    }
+    const durable: Promise<PutMessageResult> = wait
+      ? (this.flusher.waitPut(end, result) as Promise<PutMessageResult>)
+      : new Promise<PutMessageResult>((resolve) => this.commitLog.waiters.push(end, resolve, result));
+    return durable.then((r) =>
+      r.status === PutMessageStatus.PUT_OK ? this.afterFlush('OK', result, end) : r,
+    );
+  }
 
   private afterFlush(
     f: 'OK' | 'TIMEOUT' | 'FAILED',

@@ -48,7 +48,7 @@ test('getMessage statuses, tag filter, min/max, offsets by time', async () => {
   assert.equal((await s.getMessage('g', 'T', 0, 10, 32)).status, 'OFFSET_OVERFLOW_ONE');
   const badly = await s.getMessage('g', 'T', 0, 15, 32);
   assert.equal(badly.status, 'OFFSET_OVERFLOW_BADLY');
-  assert.equal(badly.nextBeginOffset, 10, "4.9.8: past the end moves to maxOffset");
+  assert.equal(badly.nextBeginOffset, 10, '4.9.8: past the end moves to maxOffset');
   const tagB = javaStringHashCode('TagB');
   const only = await s.getMessage('g', 'T', 0, 0, 32, { isMatchedByConsumeQueue: (c) => c === tagB });
   assert.equal(only.status, 'FOUND');

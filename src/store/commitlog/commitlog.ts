@@ -7,40 +7,33 @@
  * next segment. Bytes after the last record are zeros.
  *
  * Write path (single owner, the event loop): `append*` picks the offset, assigns queue offsets and
- * encodes the records into a staging buffer with no await in between, so no lock is needed. A
+ * encodes the records into a staging chunk (staging.ts) with no await in between, so no lock is
+ * needed; what the dispatcher will need goes into the dispatch ring (no object per message). A
  * drain loop writes staged bytes with positional writes, one write at a time, in offset order;
  * `writtenOffset` (all bytes below it are in the kernel) only moves forward after a write
- * completed. A failed write (ENOSPC, EIO) fails every put not yet written, zeroes whatever part
- * of the failed range reached the file, rolls the queue offsets back and resumes: stored data is
- * never corrupted. Readers only ever read below `writtenOffset`.
+ * completed, and only then are the puts waiting for it resolved. A failed write (ENOSPC, EIO)
+ * fails every put not yet written, zeroes whatever part of the failed range reached the file,
+ * rolls the queue offsets back and resumes: stored data is never corrupted. Readers only ever read
+ * below `writtenOffset`.
  */
 import { BLANK_MAGIC_CODE } from '../../common/message/message-record.js';
 import { transactionValue, MessageSysFlag } from '../../common/message/message-sysflag.js';
-import { getProperty } from '../../common/message/message-properties.js';
-import { MessageProperty } from '../../common/message/message-const.js';
 import type { Logger } from '../../common/logger.js';
 import { isNoSpace, type StoreFs } from '../io/store-fs.js';
 import { MappedFileQueue } from '../mapped-file-queue.js';
 import type { MappedFile } from '../mapped-file.js';
 import type { PreparedMessage, RecordEncoder } from './record-encoder.js';
-import type { DispatchRequest, TagsCodeFn } from './record-check.js';
+import { DispatchRing } from '../dispatch/dispatch-ring.js';
+import type { DispatchKeys } from '../dispatch/dispatch-keys.js';
+import { BLOCK, Staging, type Chunk } from './staging.js';
+import { WaiterQueue } from './waiter-queue.js';
+import type { AppendResult } from '../append-result.js';
 import { PutMessageStatus } from '../store-types.js';
 
 /** Spare bytes a segment always keeps for its end-of-file filler. */
 export const END_FILE_MIN_BLANK_LENGTH = 8;
-
-interface Chunk {
-  file: MappedFile;
-  buf: Buffer;
-  /** Absolute offset of buf[0]. */
-  start: number;
-  used: number;
-  written: number;
-  /** Absolute offset one past the chunk's logical end (after a filler: the segment end). */
-  end: number;
-  sealed: boolean;
-  lastStoreTs: number;
-}
+/** Written chunks kept in memory for readers of the newest messages. */
+const RECENT_CHUNKS = 4;
 
 export interface AppendedRange {
   firstPhyOffset: number;
@@ -49,9 +42,15 @@ export interface AppendedRange {
   phyOffsets: number[];
 }
 
-export type AppendOutcome = AppendedRange | { status: PutMessageStatus; remark: string };
+export type AppendError = { status: PutMessageStatus; remark: string };
+export type AppendOutcome = AppendedRange | AppendError;
 
 export type WriteState = 'OK' | 'REPAIRING' | 'FATAL';
+
+function counted(sysFlag: number): boolean {
+  const t = transactionValue(sysFlag);
+  return t !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && t !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
+}
 
 export class CommitLog {
   readonly files: MappedFileQueue;
@@ -61,55 +60,106 @@ export class CommitLog {
   writtenStoreTimestamp = 0;
   state: WriteState = 'OK';
   stateReason = '';
-  /** Dispatch requests of appended records, in offset order, consumed by the reput service. */
-  readonly pendingDispatch: DispatchRequest[] = [];
-  pendingDispatchHead = 0;
+  /** What the reput service needs of every appended record, in offset order. */
+  readonly dispatch = new DispatchRing();
+  /** Puts (and internal waits) resolved once writtenOffset reaches their end. */
+  readonly waiters = new WaiterQueue();
+  /** Queue offset assigned to the last message appended by appendOne. */
+  lastQueueOffset = 0;
   /** Called after writtenOffset advanced. */
   onWritten: (() => void) | undefined;
+  /** Called when staged bytes at or after the offset were lost to a failed write. */
+  onWriteFailed: ((validEnd: number) => void) | undefined;
   /** Gate before a write reaches [from, to) (used by the preallocator). */
   beforeWrite: ((file: MappedFile, from: number, to: number) => Promise<void> | undefined) | undefined;
 
-  private readonly queueOffsets = new Map<string, number>();
-  private chunks: Chunk[] = [];
-  private cur: Chunk | undefined;
-  private readonly pool: Buffer[] = [];
+  /** Next queue offset per topic, indexed by queue id (no per-put key string). */
+  private readonly queueOffsets = new Map<string, number[]>();
+  private readonly staging: Staging;
   private writing = false;
   private drainScheduled = false;
-  private waitEnd: number[] = [];
-  private waitFn: ((v: unknown) => void)[] = [];
-  private waitVal: unknown[] = [];
-  private waitFail: (() => unknown)[] = [];
-  private waitHead = 0;
+  private readonly pushKey = (hash: number): void => this.dispatch.pushKey(hash);
+  private readonly okResult = (r: AppendResult | undefined): unknown =>
+    r ? { status: PutMessageStatus.PUT_OK, appendResult: r } : true;
+  private readonly failResult = (r: AppendResult | undefined): unknown =>
+    r ? { status: this.failureStatus(), remark: `write failed: ${this.stateReason}` } : false;
 
   constructor(
     fs: StoreFs,
     dir: string,
     readonly fileSize: number,
     private readonly encoder: RecordEncoder,
-    private readonly tagsCode: TagsCodeFn,
-    private readonly chunkSize: number,
+    private readonly keys: DispatchKeys,
+    private readonly indexKeys: boolean,
+    chunkSize: number,
     readonly maxWriteQueueBytes: number,
+    directIo: boolean,
     private readonly log: Logger,
   ) {
     this.files = new MappedFileQueue(fs, dir, fileSize, log);
+    const slots = Math.ceil(maxWriteQueueBytes / chunkSize) + RECENT_CHUNKS + 2;
+    // Direct writes cover whole 4 KiB blocks, so a segment must be made of whole blocks.
+    this.staging = new Staging(chunkSize, RECENT_CHUNKS, slots, directIo && fileSize % BLOCK === 0);
   }
 
-  /** After recovery: the valid end of the log and the next queue offsets. */
+  /** Whether appends are written with O_DIRECT where the file system allows it. */
+  get directIo(): boolean {
+    return this.staging.aligned;
+  }
+
+  /**
+   * Before the first append after a restart or a repair (direct I/O only): keeps the bytes of the
+   * block holding the log's end, which the first direct write rewrites whole.
+   */
+  async loadHeadBlock(): Promise<void> {
+    if (!this.staging.aligned) return;
+    const end = this.writtenOffset;
+    const head = end % BLOCK;
+    const bytes = Buffer.alloc(head);
+    if (head > 0) {
+      const file = this.files.findByOffset(end - head);
+      let got = 0;
+      while (file && got < head) {
+        const n = await file.read(bytes, got, head - got, end - head - file.fileFromOffset + got);
+        if (n <= 0) break;
+        got += n;
+      }
+    }
+    this.staging.headBlock = { start: end - head, bytes };
+  }
+
+  /** After recovery: the valid end of the log and the next queue offsets ("topic-queueId" keys). */
   resetPositions(endOffset: number, queueOffsets: Map<string, number>): void {
     this.stagedOffset = endOffset;
     this.writtenOffset = endOffset;
     this.queueOffsets.clear();
-    for (const [k, v] of queueOffsets) this.queueOffsets.set(k, v);
+    for (const [k, v] of queueOffsets) {
+      const dash = k.lastIndexOf('-');
+      this.setQueueOffset(k.slice(0, dash), Number(k.slice(dash + 1)), v);
+    }
   }
 
+  /** Next queue offsets as "topic-queueId" -> offset (tools, tests). */
   queueOffsetTable(): Map<string, number> {
-    return this.queueOffsets;
+    const out = new Map<string, number>();
+    for (const [topic, arr] of this.queueOffsets)
+      arr.forEach((v, q) => {
+        if (v !== undefined) out.set(`${topic}-${q}`, v);
+      });
+    return out;
+  }
+
+  private setQueueOffset(topic: string, queueId: number, v: number): void {
+    let arr = this.queueOffsets.get(topic);
+    if (!arr) {
+      arr = [];
+      this.queueOffsets.set(topic, arr);
+    }
+    arr[queueId] = v;
   }
 
   removeQueueOffsets(topic: string): void {
-    for (const key of [...this.queueOffsets.keys()])
-      if (key.startsWith(topic + '-') && key.slice(topic.length + 1).match(/^\d+$/))
-        this.queueOffsets.delete(key);
+    this.queueOffsets.delete(topic);
   }
 
   minOffset(): number {
@@ -125,11 +175,7 @@ export class CommitLog {
     return this.writeQueueBytes() >= this.maxWriteQueueBytes;
   }
 
-  /**
-   * Appends messages (one, or a batch that gets consecutive queue offsets) synchronously.
-   * The caller awaits `waitWritten(endOffset)` or the flusher for durability.
-   */
-  append(list: PreparedMessage[], storeTs: number): AppendOutcome {
+  private refuse(total: number): AppendError | undefined {
     if (this.state !== 'OK') {
       return {
         status: PutMessageStatus.SERVICE_NOT_AVAILABLE,
@@ -142,18 +188,21 @@ export class CommitLog {
         remark: `write queue full (${this.writeQueueBytes()} bytes)`,
       };
     }
-    let total = 0;
-    for (const p of list) total += p.size;
     if (total + END_FILE_MIN_BLANK_LENGTH > this.fileSize) {
       return {
         status: PutMessageStatus.MESSAGE_ILLEGAL,
         remark: `batch of ${total} bytes exceeds a CommitLog file`,
       };
     }
+    return undefined;
+  }
+
+  /** The chunk to encode `total` bytes into, closing the segment with a filler when they do not fit. */
+  private reserve(total: number): Chunk {
     let file = this.currentFile();
     const remaining = file.fileEndOffset - this.stagedOffset;
     if (total + END_FILE_MIN_BLANK_LENGTH > remaining) {
-      const c = this.chunkFor(file, END_FILE_MIN_BLANK_LENGTH);
+      const c = this.staging.chunkFor(file, END_FILE_MIN_BLANK_LENGTH, this.stagedOffset);
       c.buf.writeInt32BE(remaining, c.used);
       c.buf.writeInt32BE(BLANK_MAGIC_CODE, c.used + 4);
       c.used += END_FILE_MIN_BLANK_LENGTH;
@@ -162,44 +211,79 @@ export class CommitLog {
       c.sealed = true;
       file = this.currentFile();
     }
-    const c = this.chunkFor(file, total);
+    return this.staging.chunkFor(file, total, this.stagedOffset);
+  }
+
+  /** Encodes one record and queues its dispatch entry; returns its physical offset. */
+  private encodeOne(c: Chunk, p: PreparedMessage, queueOffset: number, storeTs: number): number {
+    const phy = this.stagedOffset;
+    const m = p.msg;
+    const size = this.encoder.encode(c.buf, c.used, p, phy, queueOffset, storeTs);
+    c.used += size;
+    this.stagedOffset += size;
+    this.dispatch.push(
+      m.topic,
+      m.queueId,
+      phy,
+      size,
+      this.keys.tagsCode(m.topic, p.props, storeTs),
+      storeTs,
+      queueOffset,
+      p.sysFlag,
+    );
+    if (this.indexKeys && transactionValue(p.sysFlag) !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE)
+      this.keys.keyHashes(m.topic, p.props, this.pushKey);
+    return phy;
+  }
+
+  /**
+   * Appends one message synchronously: its physical offset, with its queue offset in
+   * lastQueueOffset, or why not. The caller waits on `waiters` (or the flusher) for durability.
+   */
+  appendOne(p: PreparedMessage, storeTs: number): number | AppendError {
+    const refused = this.refuse(p.size);
+    if (refused) return refused;
+    const c = this.reserve(p.size);
+    const m = p.msg;
+    let arr = this.queueOffsets.get(m.topic);
+    if (!arr) {
+      arr = [];
+      this.queueOffsets.set(m.topic, arr);
+    }
+    const isCounted = counted(p.sysFlag);
+    const next = arr[m.queueId] ?? 0;
+    // Upstream stores queue offset 0 for prepared/rollback records: they never enter a queue.
+    const qo = isCounted ? next : 0;
+    const phy = this.encodeOne(c, p, qo, storeTs);
+    if (isCounted) arr[m.queueId] = next + 1;
+    this.lastQueueOffset = qo;
+    c.end = this.stagedOffset;
+    c.lastStoreTs = storeTs;
+    this.scheduleDrain();
+    return phy;
+  }
+
+  /** Appends a batch (consecutive queue offsets of one queue) synchronously. */
+  append(list: PreparedMessage[], storeTs: number): AppendOutcome {
+    let total = 0;
+    for (const p of list) total += p.size;
+    const refused = this.refuse(total);
+    if (refused) return refused;
+    const c = this.reserve(total);
     const first = list[0]!;
-    const key = first.msg.topic + '-' + first.msg.queueId;
-    let queueOffset = this.queueOffsets.get(key) ?? 0;
+    let queueOffset = this.queueOffsets.get(first.msg.topic)?.[first.msg.queueId] ?? 0;
     const range: AppendedRange = {
       firstPhyOffset: this.stagedOffset,
-      firstQueueOffset: queueOffset,
+      firstQueueOffset: counted(first.sysFlag) ? queueOffset : 0,
       endOffset: 0,
       phyOffsets: [],
     };
     for (const p of list) {
-      const tranType = transactionValue(p.sysFlag);
-      const counted =
-        tranType !== MessageSysFlag.TRANSACTION_PREPARED_TYPE &&
-        tranType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
-      const phy = this.stagedOffset;
-      // Upstream stores queue offset 0 for prepared/rollback records: they never enter a queue.
-      const qo = counted ? queueOffset : 0;
-      const size = this.encoder.encode(c.buf, c.used, p, phy, qo, storeTs);
-      c.used += size;
-      this.stagedOffset += size;
-      range.phyOffsets.push(phy);
-      this.pendingDispatch.push({
-        topic: p.msg.topic,
-        queueId: p.msg.queueId,
-        commitLogOffset: phy,
-        msgSize: size,
-        tagsCode: this.tagsCode(p.msg.topic, p.props, storeTs),
-        storeTimestamp: storeTs,
-        consumeQueueOffset: qo,
-        keys: getProperty(p.props, MessageProperty.KEYS),
-        uniqKey: getProperty(p.props, MessageProperty.UNIQ_CLIENT_MESSAGE_ID_KEYIDX),
-        sysFlag: p.sysFlag,
-      });
-      if (counted) queueOffset++;
+      const isCounted = counted(p.sysFlag);
+      range.phyOffsets.push(this.encodeOne(c, p, isCounted ? queueOffset : 0, storeTs));
+      if (isCounted) queueOffset++;
     }
-    if (!counted(first)) range.firstQueueOffset = 0;
-    this.queueOffsets.set(key, queueOffset);
+    this.setQueueOffset(first.msg.topic, first.msg.queueId, queueOffset);
     c.end = this.stagedOffset;
     c.lastStoreTs = storeTs;
     range.endOffset = this.stagedOffset;
@@ -209,7 +293,7 @@ export class CommitLog {
 
   /**
    * Appends raw CommitLog bytes at exactly `startOffset` (a slave following its master). The
-   * dispatcher parses them from the file since no dispatch requests exist for them.
+   * dispatcher parses them from the file since no dispatch entries exist for them.
    */
   appendRaw(startOffset: number, data: Buffer): boolean {
     if (this.state !== 'OK' || startOffset !== this.stagedOffset) return false;
@@ -217,7 +301,7 @@ export class CommitLog {
     while (pos < data.length) {
       const file = this.currentFile();
       const n = Math.min(data.length - pos, file.fileEndOffset - this.stagedOffset);
-      const c = this.chunkFor(file, Math.min(n, this.chunkSize));
+      const c = this.staging.chunkFor(file, Math.min(n, this.staging.chunkSize), this.stagedOffset);
       const take = Math.min(n, c.buf.length - c.used);
       data.copy(c.buf, c.used, pos, pos + take);
       c.used += take;
@@ -229,29 +313,27 @@ export class CommitLog {
     return true;
   }
 
-  /**
-   * Resolves with `value` once every byte below `endOffset` reached the kernel, with `fail()` if its
-   * write failed. One promise per put and no closure chain: this is the hottest path of a put.
-   */
-  waitWritten<T>(endOffset: number, value: T, fail: () => T): Promise<T> {
-    if (endOffset <= this.writtenOffset) return Promise.resolve(value);
-    return new Promise<T>((resolve) => {
-      this.waitEnd.push(endOffset);
-      this.waitFn.push(resolve as (v: unknown) => void);
-      this.waitVal.push(value);
-      this.waitFail.push(fail);
-    });
+  /** Resolves with true once every byte below `endOffset` reached the kernel, false if its write failed. */
+  waitWritten(endOffset: number): Promise<boolean> {
+    if (endOffset <= this.writtenOffset) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => this.waiters.push(endOffset, resolve, undefined));
   }
 
   /** Resolves when nothing staged is left unwritten (shutdown). */
   async drained(): Promise<void> {
-    while (this.writeQueueBytes() > 0 && this.state === 'OK')
-      await this.waitWritten(this.stagedOffset, true, () => false);
+    while (this.writeQueueBytes() > 0 && this.state === 'OK') await this.waitWritten(this.stagedOffset);
   }
 
-  /** Reads `size` bytes at `offset` (must lie in one segment, below writtenOffset). */
+  /**
+   * Reads `size` bytes at `offset` (must lie in one segment, below writtenOffset): a copy from the
+   * staging memory when it still holds them, else from the file.
+   */
   async read(offset: number, size: number, into?: Buffer): Promise<Buffer | undefined> {
     if (offset < 0 || size <= 0 || offset + size > this.writtenOffset) return undefined;
+    if (!into) {
+      const mem = this.staging.copyOut(offset, size, this.writtenOffset);
+      if (mem) return mem;
+    }
     const file = this.files.findByOffset(offset);
     if (!file || offset + size > file.fileEndOffset) return undefined;
     const buf = into ?? Buffer.allocUnsafe(size);
@@ -279,33 +361,6 @@ export class CommitLog {
     return file;
   }
 
-  private chunkFor(file: MappedFile, need: number): Chunk {
-    const c = this.cur;
-    if (c && c.file === file && !c.sealed && c.used + need <= c.buf.length) return c;
-    if (c) c.sealed = true;
-    const buf =
-      need > this.chunkSize
-        ? Buffer.allocUnsafe(need)
-        : (this.pool.pop() ?? Buffer.allocUnsafe(this.chunkSize));
-    const n: Chunk = {
-      file,
-      buf,
-      start: this.stagedOffset,
-      used: 0,
-      written: 0,
-      end: this.stagedOffset,
-      sealed: false,
-      lastStoreTs: 0,
-    };
-    this.chunks.push(n);
-    this.cur = n;
-    return n;
-  }
-
-  private recycle(c: Chunk): void {
-    if (c.buf.length === this.chunkSize && this.pool.length < 4) this.pool.push(c.buf);
-  }
-
   private scheduleDrain(): void {
     if (this.drainScheduled || this.writing) return;
     this.drainScheduled = true;
@@ -316,77 +371,104 @@ export class CommitLog {
     this.drainScheduled = false;
     if (this.writing) return;
     this.writing = true;
+    const st = this.staging;
     try {
       while (this.state === 'OK') {
-        const c = this.chunks[0];
+        const c = st.chunks[0];
         if (!c) break;
         if (c.written === c.used) {
           if (!c.sealed) break;
-          this.chunks.shift();
-          if (this.cur === c) this.cur = undefined;
-          this.recycle(c);
+          st.completeHead();
           if (c.end > this.writtenOffset) this.advance(c.end, c.lastStoreTs);
           continue;
         }
+        const direct = st.isAligned(c) && c.file.directOpened !== false;
+        if (direct && c.file.directOpened === undefined) {
+          // Opening yields: appends may land meanwhile, so look at the chunk again afterwards.
+          await c.file.openDirect();
+          continue;
+        }
+        const rel = c.start - c.file.fileFromOffset;
+        const gate = this.beforeWrite?.(c.file, rel + c.written, rel + c.used);
+        if (gate) {
+          await gate;
+          continue;
+        }
+        // From here to the write call nothing yields, so [from, to) is exactly what is staged.
         const from = c.written;
         const to = c.used;
         const ts = c.lastStoreTs;
-        const rel = c.start - c.file.fileFromOffset;
-        const gate = this.beforeWrite?.(c.file, rel + from, rel + to);
-        if (gate) await gate;
-        await c.file.write(c.buf, from, to - from, rel + from);
-        c.written = to;
+        let done = to;
+        if (direct) done = await this.writeDirect(c, from, to, rel);
+        else await c.file.write(c.buf, from, to - from, rel + from);
+        c.written = done;
         if (c.sealed && c.written === c.used) {
-          this.chunks.shift();
-          if (this.cur === c) this.cur = undefined;
-          this.recycle(c);
+          st.completeHead();
           this.advance(c.end, ts);
         } else {
-          this.advance(c.start + to, ts);
+          // writtenOffset stays on a record boundary: the flusher, the checkpoint and recovery
+          // start from it, and a direct write may stop inside a record.
+          const end = done === to ? to : this.recordBoundaryBefore(c, done);
+          if (c.start + end > this.writtenOffset) this.advance(c.start + end, done === to ? ts : 0);
         }
+        // A partial block left behind: let the puts just answered append more first (setImmediate
+        // runs after their callbacks), so the block goes out full with them, not on its own.
+        if (done < to && c === st.cur) break;
       }
     } catch (err) {
       await this.onWriteError(err);
     } finally {
       this.writing = false;
     }
-    if (this.chunks.length > 0 && this.chunks[0]!.written < this.chunks[0]!.used && this.state === 'OK') {
-      this.scheduleDrain();
+    const head = st.chunks[0];
+    if (head && head.written < head.used && this.state === 'OK') this.scheduleDrain();
+  }
+
+  /**
+   * Writes chunk bytes from `from` with O_DIRECT as whole blocks; returns how far it wrote.
+   * A sealed chunk receives no more appends, so its last block is zero-padded in place and goes
+   * out with the rest. In the open chunk, with whole blocks to write, it stops at the last full one:
+   * the partial block is written with the data that follows it by the next pass (under load there
+   * always is some), so no small write is spent on it. Only when the partial block is all that is
+   * left does it go out, through the zero-padded bounce page (the chunk's bytes after `to` may
+   * change while the write is in flight). The next write rewrites that block with what follows;
+   * its earlier bytes are identical, so nothing acknowledged moves.
+   */
+  private async writeDirect(c: Chunk, from: number, to: number, rel: number): Promise<number> {
+    const a = from - (from % BLOCK);
+    if (c.sealed && to === c.used) {
+      const b = Math.ceil(to / BLOCK) * BLOCK;
+      c.buf.fill(0, to, b);
+      await c.file.writeDirect(c.buf, a, b - a, rel + a, rel + to);
+      return to;
+    }
+    const b = to - (to % BLOCK);
+    if (b > a) {
+      await c.file.writeDirect(c.buf, a, b - a, rel + a, rel + b);
+      return Math.max(b, from);
+    }
+    const bounce = this.staging.bounce!;
+    c.buf.copy(bounce, 0, b, to);
+    bounce.fill(0, to - b);
+    await c.file.writeDirect(bounce, 0, BLOCK, rel + b, rel + to);
+    return to;
+  }
+
+  /** The end of the last record of chunk `c` that lies wholly below chunk position `limit`. */
+  private recordBoundaryBefore(c: Chunk, limit: number): number {
+    let pos = this.writtenOffset - c.start;
+    for (;;) {
+      const size = c.buf.readInt32BE(pos);
+      if (size <= 0 || pos + size > limit) return pos;
+      pos += size;
     }
   }
 
   private advance(offset: number, storeTs: number): void {
     this.writtenOffset = offset;
     if (storeTs > 0) this.writtenStoreTimestamp = storeTs;
-    this.resolveWaiters(true, offset);
+    this.waiters.releaseUpTo(offset, this.okResult);
     this.onWritten?.();
-  }
-
-  private resolveWaiters(ok: boolean, upTo: number): void {
-    let h = this.waitHead;
-    const ends = this.waitEnd;
-    const fns = this.waitFn;
-    const vals = this.waitVal;
-    const fails = this.waitFail;
-    while (h < ends.length && (ends[h]! <= upTo || !ok)) {
-      fns[h]!(ok ? vals[h] : fails[h]!());
-      h++;
-    }
-    if (h === ends.length) {
-      this.waitEnd = [];
-      this.waitFn = [];
-      this.waitVal = [];
-      this.waitFail = [];
-      this.waitHead = 0;
-    } else if (h > 4096) {
-      this.waitEnd = ends.slice(h);
-      this.waitFn = fns.slice(h);
-      this.waitVal = vals.slice(h);
-      this.waitFail = fails.slice(h);
-      this.waitHead = 0;
-    } else {
-      this.waitHead = h;
-    }
   }
 
   /** A write failed: nothing at or after writtenOffset is stored; undo it and resume. */
@@ -399,20 +481,16 @@ export class CommitLog {
       { err, validEnd },
       'CommitLog write failed; failing unwritten puts and repairing the tail',
     );
-    this.resolveWaiters(false, validEnd);
-    for (const c of this.chunks) this.recycle(c);
-    this.chunks = [];
-    this.cur = undefined;
-    const pd = this.pendingDispatch;
-    let i = pd.length - 1;
-    for (; i >= this.pendingDispatchHead && pd[i]!.commitLogOffset >= validEnd; i--) {
-      const r = pd[i]!;
-      const t = transactionValue(r.sysFlag);
-      if (t !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && t !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
-        this.queueOffsets.set(r.topic + '-' + r.queueId, r.consumeQueueOffset);
-      }
+    this.waiters.failAfter(validEnd, this.failResult);
+    this.onWriteFailed?.(validEnd);
+    this.staging.dropFrom(validEnd);
+    this.staging.headBlock = undefined;
+    const d = this.dispatch;
+    while (d.tail > d.head && d.phy[(d.tail - 1) & d.mask]! >= validEnd) {
+      const i = (d.tail - 1) & d.mask;
+      if (counted(d.sysFlag[i]!)) this.setQueueOffset(d.topic[i]!, d.queueId[i]!, d.cqOffset[i]!);
+      d.pop();
     }
-    pd.length = i + 1;
     this.stagedOffset = validEnd;
     try {
       this.files.files = this.files.files.filter((f) => {
@@ -421,6 +499,7 @@ export class CommitLog {
         return false;
       });
       await this.files.truncateDirty(validEnd);
+      await this.loadHeadBlock();
       this.state = 'OK';
       this.stateReason = '';
       this.log.warn({ validEnd }, 'CommitLog tail repaired; accepting writes again');
@@ -443,9 +522,4 @@ export class CommitLog {
     this.state = 'FATAL';
     this.stateReason = reason;
   }
-}
-
-function counted(p: PreparedMessage): boolean {
-  const t = transactionValue(p.sysFlag);
-  return t !== MessageSysFlag.TRANSACTION_PREPARED_TYPE && t !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE;
 }

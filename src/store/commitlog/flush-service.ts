@@ -5,7 +5,9 @@
  * are grouped: when an fdatasync completes, every waiter it covers is released and the next
  * fdatasync (if anyone waits) starts at once, covering everything written meanwhile: one call
  * per batch of waiters, never one per message. A waiter not covered within syncFlushTimeout gets
- * FLUSH_DISK_TIMEOUT (its bytes are stored, not yet known durable).
+ * FLUSH_DISK_TIMEOUT (its bytes are stored, not yet known durable). A put registers here directly
+ * (one promise per put); if its bytes never reach the file (a failed write) it gets the write's
+ * failure instead.
  *
  * ASYNC_FLUSH: every flushIntervalCommitLog ms, fdatasync when at least flushCommitLogLeastPages
  * pages are dirty, or whatever is dirty once flushCommitLogThoroughInterval has passed.
@@ -16,28 +18,37 @@
  */
 import type { Logger } from '../../common/logger.js';
 import type { CommitLog } from './commitlog.js';
+import { WaiterQueue } from './waiter-queue.js';
+import type { AppendResult } from '../append-result.js';
+import { PutMessageStatus } from '../store-types.js';
 
 const OS_PAGE_SIZE = 4096;
 
 export type FlushWaitResult = 'OK' | 'TIMEOUT' | 'FAILED';
-
-interface Waiter {
-  end: number;
-  deadline: number;
-  resolve: (r: FlushWaitResult) => void;
-}
 
 export class FlushService {
   flushedOffset = 0;
   flushedStoreTimestamp = 0;
   /** Called after a flush moved flushedOffset (checkpoint bookkeeping). */
   onFlushed: (() => void) | undefined;
-  private waiters: Waiter[] = [];
+  private readonly waiters = new WaiterQueue();
   private flushing = false;
   private timer: NodeJS.Timeout | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private lastThorough = Date.now();
   private failed: unknown;
+  private readonly ok = (r: AppendResult | undefined): unknown =>
+    r ? { status: PutMessageStatus.PUT_OK, appendResult: r } : 'OK';
+  private readonly timedOut = (r: AppendResult | undefined): unknown =>
+    r ? { status: PutMessageStatus.FLUSH_DISK_TIMEOUT, appendResult: r } : 'TIMEOUT';
+  private readonly flushFailed = (r: AppendResult | undefined): unknown =>
+    r
+      ? { status: PutMessageStatus.FLUSH_DISK_TIMEOUT, appendResult: r, remark: this.commitLog.stateReason }
+      : 'FAILED';
+  private readonly writeFailed = (r: AppendResult | undefined): unknown =>
+    r
+      ? { status: this.commitLog.failureStatus(), remark: `write failed: ${this.commitLog.stateReason}` }
+      : 'FAILED';
 
   constructor(
     private readonly commitLog: CommitLog,
@@ -72,19 +83,35 @@ export class FlushService {
   waitFlushed(end: number): Promise<FlushWaitResult> {
     if (this.failed !== undefined) return Promise.resolve('FAILED');
     if (end <= this.flushedOffset) return Promise.resolve('OK');
-    return new Promise<FlushWaitResult>((resolve) => {
-      this.waiters.push({ end, deadline: Date.now() + this.opts.syncFlushTimeout, resolve });
-      if (!this.timeoutTimer) {
-        this.timeoutTimer = setInterval(() => this.expire(), Math.min(100, this.opts.syncFlushTimeout));
-        this.timeoutTimer.unref();
-      }
-      this.kick();
-    });
+    return new Promise<FlushWaitResult>((resolve) => this.register(end, resolve, undefined));
+  }
+
+  /**
+   * A put appended below `end` that must be durable before it is answered: resolves with PUT_OK,
+   * FLUSH_DISK_TIMEOUT, or the write's failure. Called right after the append (bytes not yet written).
+   */
+  waitPut(end: number, result: AppendResult): Promise<unknown> {
+    if (this.failed !== undefined) return Promise.resolve(this.flushFailed(result));
+    return new Promise((resolve) => this.register(end, resolve, result));
+  }
+
+  private register(end: number, resolve: (v: never) => void, result: AppendResult | undefined): void {
+    this.waiters.push(end, resolve, result, Date.now() + this.opts.syncFlushTimeout);
+    if (!this.timeoutTimer) {
+      this.timeoutTimer = setInterval(() => this.expire(), Math.min(100, this.opts.syncFlushTimeout));
+      this.timeoutTimer.unref();
+    }
+    this.kick();
   }
 
   /** The CommitLog wrote more: start a group flush when someone waits for one. */
   onWritten(): void {
-    if (this.waiters.length > 0) this.kick();
+    if (this.waiters.size > 0) this.kick();
+  }
+
+  /** Bytes at or after `validEnd` were lost to a failed write: their waiters get the write error. */
+  onWriteFailed(validEnd: number): void {
+    this.waiters.failAfter(validEnd, this.writeFailed);
   }
 
   /** Flushes everything written so far (shutdown, checkpoint). */
@@ -95,10 +122,9 @@ export class FlushService {
 
   private kick(): void {
     if (this.flushing || this.failed !== undefined) return;
-    const w = this.waiters[0];
-    if (!w || this.commitLog.writtenOffset <= this.flushedOffset) return;
+    if (this.waiters.size === 0 || this.commitLog.writtenOffset <= this.flushedOffset) return;
     void this.flushOnce().then(() => {
-      if (this.waiters.length > 0) this.kick();
+      if (this.waiters.size > 0) this.kick();
     });
   }
 
@@ -128,37 +154,29 @@ export class FlushService {
       }
       this.flushedOffset = target;
       this.flushedStoreTimestamp = ts;
-      this.release();
+      this.waiters.releaseUpTo(target, this.ok);
+      this.stopTimeoutTimer();
       this.onFlushed?.();
     } catch (err) {
       this.failed = err;
       this.commitLog.fatal(`fdatasync failed: ${String(err)}`);
       this.log.fatal({ err }, 'CommitLog fdatasync failed; the store stops accepting writes');
-      for (const w of this.waiters) w.resolve('FAILED');
-      this.waiters = [];
+      this.waiters.failAfter(-1, this.flushFailed);
+      this.stopTimeoutTimer();
     } finally {
       this.flushing = false;
     }
   }
 
-  private release(): void {
-    let i = 0;
-    const ws = this.waiters;
-    while (i < ws.length && ws[i]!.end <= this.flushedOffset) ws[i++]!.resolve('OK');
-    if (i > 0) this.waiters = ws.slice(i);
-    if (this.waiters.length === 0 && this.timeoutTimer) {
+  private stopTimeoutTimer(): void {
+    if (this.waiters.size === 0 && this.timeoutTimer) {
       clearInterval(this.timeoutTimer);
       this.timeoutTimer = undefined;
     }
   }
 
   private expire(): void {
-    const now = Date.now();
-    const keep: Waiter[] = [];
-    for (const w of this.waiters) {
-      if (w.deadline <= now) w.resolve('TIMEOUT');
-      else keep.push(w);
-    }
-    this.waiters = keep;
+    this.waiters.expire(Date.now(), this.timedOut);
+    this.stopTimeoutTimer();
   }
 }

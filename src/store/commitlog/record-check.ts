@@ -28,6 +28,8 @@ export interface DispatchRequest {
   keys: string | undefined;
   uniqKey: string | undefined;
   sysFlag: number;
+  /** The encoded properties (index keys are hashed from it). */
+  properties: string;
 }
 
 export type TagsCodeFn = (topic: string, properties: string, storeTimestamp: number) => number;
@@ -120,6 +122,7 @@ export function checkRecord(
       keys: getProperty(props, MessageProperty.KEYS),
       uniqKey: getProperty(props, MessageProperty.UNIQ_CLIENT_MESSAGE_ID_KEYIDX),
       sysFlag: v.sysFlag,
+      properties: props,
     },
   };
 }

@@ -4,9 +4,10 @@
  * and tells the dispatch listener. Since it never passes writtenOffset, no queue ever points at
  * bytes that are not in the file.
  *
- * Two sources, same result: records appended by this process come with their DispatchRequest
- * (built at append time, so nothing is parsed twice); anything else (recovery of the tail after a
- * crash, bytes appended by replication) is read back from the files and checked record by record.
+ * Two sources, same result: records appended by this process come with their entry in the
+ * CommitLog's dispatch ring (filled at append time, so nothing is parsed twice and no object is
+ * kept per message); anything else (recovery of the tail after a crash, bytes appended by
+ * replication) is read back from the files and checked record by record.
  * PREPARED and ROLLBACK transaction records get no ConsumeQueue unit.
  */
 import type { Logger } from '../../common/logger.js';
@@ -16,6 +17,7 @@ import { checkRecord, type CheckOptions, type DispatchRequest } from '../commitl
 import type { ConsumeQueueStore } from '../consume-queue/consume-queue-store.js';
 import type { IndexService } from '../index/index-service.js';
 import type { DispatchListener } from '../store-types.js';
+import type { DispatchKeys } from './dispatch-keys.js';
 
 const READ_CHUNK = 4 * 1024 * 1024;
 
@@ -28,11 +30,16 @@ export class ReputService {
   private stopped = false;
   /** Set when the file path met bytes it could not trust; dispatch stops there. */
   stuckAt: { offset: number; reason: string } | undefined;
+  private readonly hashes: number[] = [];
+  private readonly collect = (h: number): void => {
+    this.hashes.push(h);
+  };
 
   constructor(
     private readonly commitLog: CommitLog,
     private readonly cqs: ConsumeQueueStore,
     private readonly index: IndexService | undefined,
+    private readonly keys: DispatchKeys,
     private readonly checkOpts: CheckOptions,
     private readonly log: Logger,
   ) {}
@@ -49,34 +56,53 @@ export class ReputService {
   pump(): void {
     if (this.slow || this.stopped) return;
     const cl = this.commitLog;
-    const pd = cl.pendingDispatch;
-    let h = cl.pendingDispatchHead;
+    const d = cl.dispatch;
     const written = cl.writtenOffset;
-    while (h < pd.length && pd[h]!.commitLogOffset < this.reputFromOffset) h++;
-    while (h < pd.length) {
-      const r = pd[h]!;
-      const end = r.commitLogOffset + r.msgSize;
+    while (d.head < d.tail && d.phy[d.head & d.mask]! < this.reputFromOffset) d.shift();
+    while (d.head < d.tail) {
+      const i = d.head & d.mask;
+      const phy = d.phy[i]!;
+      const end = phy + d.size[i]!;
       if (end > written) break;
-      if (r.commitLogOffset !== this.reputFromOffset) {
-        if (r.commitLogOffset !== cl.rollNextFile(this.reputFromOffset)) break;
-        this.reputFromOffset = r.commitLogOffset;
+      if (phy !== this.reputFromOffset) {
+        if (phy !== cl.rollNextFile(this.reputFromOffset)) break;
+        this.reputFromOffset = phy;
       }
-      this.dispatch(r);
+      this.dispatchEntry(i);
       this.reputFromOffset = end;
-      h++;
-    }
-    if (h === pd.length) {
-      pd.length = 0;
-      cl.pendingDispatchHead = 0;
-    } else if (h > 8192) {
-      pd.splice(0, h);
-      cl.pendingDispatchHead = 0;
-    } else {
-      cl.pendingDispatchHead = h;
+      d.shift();
     }
     if (this.reputFromOffset < written && this.stuckAt === undefined) {
-      const head = pd[cl.pendingDispatchHead];
-      if (!head || head.commitLogOffset > this.reputFromOffset) this.startSlow();
+      if (d.head === d.tail || d.phy[d.head & d.mask]! > this.reputFromOffset) this.startSlow();
+    }
+  }
+
+  private dispatchEntry(i: number): void {
+    const d = this.commitLog.dispatch;
+    const topic = d.topic[i]!;
+    const queueId = d.queueId[i]!;
+    const phy = d.phy[i]!;
+    const sysFlag = d.sysFlag[i]!;
+    const storeTs = d.storeTs[i]!;
+    const t = transactionValue(sysFlag);
+    if (t === MessageSysFlag.TRANSACTION_NOT_TYPE || t === MessageSysFlag.TRANSACTION_COMMIT_TYPE) {
+      const tagsCode = d.tagsCode[i]!;
+      const cqOffset = d.cqOffset[i]!;
+      if (this.cqs.put(topic, queueId, phy, d.size[i]!, tagsCode, cqOffset))
+        this.notify(topic, queueId, cqOffset, tagsCode, storeTs);
+    }
+    const n = d.keyCount[i]!;
+    if (this.index && n > 0) this.index.addRecord(phy, storeTs, d.keys, d.keyStart[i]!, n, d.keyMask);
+    this.lastDispatchedTimestamp = storeTs;
+  }
+
+  private notify(topic: string, queueId: number, cqOffset: number, tagsCode: number, storeTs: number): void {
+    for (const l of this.listeners) {
+      try {
+        l(topic, queueId, cqOffset, tagsCode, storeTs);
+      } catch (err) {
+        this.log.error({ err }, 'dispatch listener threw');
+      }
     }
   }
 
@@ -102,11 +128,12 @@ export class ReputService {
 
   private async fromFiles(): Promise<void> {
     const cl = this.commitLog;
+    const d = cl.dispatch;
     let buf = Buffer.allocUnsafe(READ_CHUNK);
     while (!this.stopped) {
       const from = this.reputFromOffset;
-      const head = cl.pendingDispatch[cl.pendingDispatchHead];
-      const limit = head && head.commitLogOffset >= from ? head.commitLogOffset : cl.writtenOffset;
+      const headPhy = d.head < d.tail ? d.phy[d.head & d.mask]! : -1;
+      const limit = headPhy >= from ? headPhy : cl.writtenOffset;
       if (from >= limit) return;
       const file = cl.files.findByOffset(from);
       if (!file) {
@@ -145,20 +172,19 @@ export class ReputService {
     }
   }
 
+  /** Dispatches a record read back from the files (recovery, replication). */
   dispatch(r: DispatchRequest): void {
     const t = transactionValue(r.sysFlag);
     if (t === MessageSysFlag.TRANSACTION_NOT_TYPE || t === MessageSysFlag.TRANSACTION_COMMIT_TYPE) {
-      if (this.cqs.put(r.topic, r.queueId, r.commitLogOffset, r.msgSize, r.tagsCode, r.consumeQueueOffset)) {
-        for (const l of this.listeners) {
-          try {
-            l(r.topic, r.queueId, r.consumeQueueOffset, r.tagsCode, r.storeTimestamp);
-          } catch (err) {
-            this.log.error({ err }, 'dispatch listener threw');
-          }
-        }
-      }
+      if (this.cqs.put(r.topic, r.queueId, r.commitLogOffset, r.msgSize, r.tagsCode, r.consumeQueueOffset))
+        this.notify(r.topic, r.queueId, r.consumeQueueOffset, r.tagsCode, r.storeTimestamp);
     }
-    this.index?.buildIndex(r);
+    if (this.index && t !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE && r.properties) {
+      this.hashes.length = 0;
+      this.keys.keyHashes(r.topic, r.properties, this.collect);
+      if (this.hashes.length > 0)
+        this.index.addRecord(r.commitLogOffset, r.storeTimestamp, this.hashes, 0, this.hashes.length, -1);
+    }
     this.lastDispatchedTimestamp = r.storeTimestamp;
   }
 }

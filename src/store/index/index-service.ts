@@ -1,25 +1,29 @@
 /**
  * The set of IndexFiles (upstream IndexService): builds entries for dispatched messages
- * (`topic#UNIQ_KEY` and `topic#<each KEYS word>`, rollback records excluded) into the newest file,
+ * (`topic#UNIQ_KEY` and `topic#<each KEYS word>`, rollback records excluded; the dispatcher hands
+ * over their hashes, see dispatch/dispatch-keys.ts) into the newest file,
  * rolling to a new file when it is full, and answers key queries newest file first.
  * Files wholly below the CommitLog minimum are deleted by retention.
  */
 import { join } from 'node:path';
 import type { Logger } from '../../common/logger.js';
-import { MessageSysFlag, transactionValue } from '../../common/message/message-sysflag.js';
 import type { StoreFs } from '../io/store-fs.js';
-import type { DispatchRequest } from '../commitlog/record-check.js';
-import { IndexFile, indexFileName, indexKeyHashWithPrefix } from './index-file.js';
-import { javaStringHashCode } from '../../common/java-hash.js';
+import { IndexFile, indexFileName } from './index-file.js';
 
 const WRITE_THRESHOLD = 1024 * 1024;
+
+/** A record's keys held back while the next index file is being created. */
+interface Pending {
+  phy: number;
+  storeTs: number;
+  hashes: number[];
+}
 
 export class IndexService {
   private files: IndexFile[] = [];
   private creating: Promise<IndexFile> | undefined;
-  /** Requests that arrived while a new file was being created. */
-  private backlog: DispatchRequest[] = [];
-  private readonly prefixHashes = new Map<string, number>();
+  /** Records that arrived while a new file was being created. */
+  private backlog: Pending[] = [];
   private writeScheduled = false;
 
   constructor(
@@ -55,44 +59,43 @@ export class IndexService {
     return this.files[this.files.length - 1]?.header.endTimestamp ?? 0;
   }
 
-  buildIndex(req: DispatchRequest): void {
-    if (transactionValue(req.sysFlag) === MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) return;
-    if (!req.uniqKey && !req.keys) return;
-    if (req.commitLogOffset <= this.endPhyOffset) return;
+  /**
+   * Indexes one record under the key hashes keys[(from + k) & mask], k < count (hashes of
+   * `topic#key`, see dispatch-keys.ts; mask -1 for a plain array). Rollback records never get here.
+   */
+  addRecord(
+    phy: number,
+    storeTs: number,
+    keys: ArrayLike<number>,
+    from: number,
+    count: number,
+    mask: number,
+  ): void {
+    if (count === 0 || phy <= this.endPhyOffset) return;
     const last = this.files[this.files.length - 1];
     if (!last || last.isFull || this.creating) {
-      this.backlog.push(req);
+      const hashes: number[] = [];
+      for (let k = 0; k < count; k++) hashes.push(keys[(from + k) & mask]!);
+      this.backlog.push({ phy, storeTs, hashes });
       this.roll();
       return;
     }
-    this.put(last, req);
-  }
-
-  private put(file: IndexFile, req: DispatchRequest): void {
-    let prefixHash = this.prefixHashes.get(req.topic);
-    if (prefixHash === undefined) {
-      prefixHash = javaStringHashCode(req.topic + '#');
-      if (this.prefixHashes.size > 10000) this.prefixHashes.clear();
-      this.prefixHashes.set(req.topic, prefixHash);
+    for (let k = 0; k < count; k++) {
+      if (!last.putKey(keys[(from + k) & mask]!, phy, storeTs)) {
+        // Full mid-message: the remaining keys go to the next file.
+        const rest: number[] = [];
+        for (; k < count; k++) rest.push(keys[(from + k) & mask]!);
+        this.backlog.push({ phy, storeTs, hashes: rest });
+        this.roll();
+        return;
+      }
     }
-    if (req.uniqKey) this.putKey(file, indexKeyHashWithPrefix(prefixHash, req.uniqKey), req);
-    if (req.keys) {
-      for (const k of req.keys.split(' '))
-        if (k) this.putKey(file, indexKeyHashWithPrefix(prefixHash, k), req);
-    }
-    if (file.pendingBytes >= WRITE_THRESHOLD && !this.writeScheduled) {
+    if (last.pendingBytes >= WRITE_THRESHOLD && !this.writeScheduled) {
       this.writeScheduled = true;
       setImmediate(() => {
         this.writeScheduled = false;
-        file.write(false).catch((err: unknown) => this.log.error({ err }, 'index write failed'));
+        last.write(false).catch((err: unknown) => this.log.error({ err }, 'index write failed'));
       });
-    }
-  }
-
-  private putKey(file: IndexFile, keyHash: number, req: DispatchRequest): void {
-    if (!file.putKey(keyHash, req.commitLogOffset, req.storeTimestamp)) {
-      // Full mid-message: the remaining keys go to the next file.
-      this.log.debug({ file: file.path }, 'index file full');
     }
   }
 
@@ -123,7 +126,7 @@ export class IndexService {
         this.creating = undefined;
         const pending = this.backlog;
         this.backlog = [];
-        for (const r of pending) this.buildIndex(r);
+        for (const r of pending) this.addRecord(r.phy, r.storeTs, r.hashes, 0, r.hashes.length, -1);
       })
       .catch((err: unknown) => {
         this.creating = undefined;

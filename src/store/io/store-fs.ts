@@ -12,6 +12,12 @@ export interface DiskUsage {
 
 export interface StoreFs {
   open(path: string, flags: string): Promise<number>;
+  /**
+   * Opens an existing file for O_DIRECT writes (bypassing the page cache); rejects where the
+   * platform or file system has none. Writes through such a descriptor must be 4 KiB aligned in
+   * memory, offset and length (see commitlog/staging.ts).
+   */
+  openDirect?(path: string): Promise<number>;
   close(fd: number): Promise<void>;
   /** Writes all of buf[off, off+len) at pos (loops over short writes). */
   write(fd: number, buf: Uint8Array, off: number, len: number, pos: number): Promise<void>;
@@ -38,8 +44,14 @@ function cb<T>(fn: (done: (err: NodeJS.ErrnoException | null, v?: T) => void) =>
   return new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))));
 }
 
+const O_DIRECT = fs.constants.O_DIRECT;
+
 export const nodeStoreFs: StoreFs = {
   open: (path, flags) => cb<number>((d) => fs.open(path, flags, 0o644, d)),
+  openDirect: (path) =>
+    O_DIRECT === undefined
+      ? Promise.reject(Object.assign(new Error('O_DIRECT is not available here'), { code: 'ENOTSUP' }))
+      : cb<number>((d) => fs.open(path, fs.constants.O_RDWR | O_DIRECT, 0o644, d)),
   close: (fd) => cb<void>((d) => fs.close(fd, d)),
   write(fd, buf, off, len, pos) {
     return new Promise<void>((resolve, reject) => {

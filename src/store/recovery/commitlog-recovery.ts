@@ -139,7 +139,15 @@ export async function scanCommitLog(
       const dropped = (await dataAfter(commitLog, offset)) ?? 0;
       const p: RecoveryProblem = { file: file.path, offset, reason: stop.reason, droppedBytes: dropped };
       problems.push(p);
-      if (dropped > 0) {
+      // A record cut short by a crash leaves its own first bytes (direct writes go out in whole
+      // 4 KiB blocks, so a block can end inside a record): only data past its declared end is
+      // damage in the middle of the log.
+      const declared = pos + 8 <= n ? buf.readInt32BE(pos) : 0;
+      const beyond =
+        declared > 0 && declared <= opts.maxRecordSize && buf.readInt32BE(pos + 4) === MESSAGE_MAGIC_CODE
+          ? await dataAfter(commitLog, offset + declared)
+          : dropped;
+      if (beyond > 0) {
         log.error(
           p,
           'CommitLog record failed its check with data after it; the log is cut here (data after it is dropped)',
