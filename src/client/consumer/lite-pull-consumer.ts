@@ -36,6 +36,7 @@ import {
 import { LocalFileOffsetStore, localOffsetFile } from './local-file-offset-store.js';
 import { RemoteBrokerOffsetStore, OFFSET_UNKNOWN, type OffsetStore } from './offset-store.js';
 import { ProcessQueue } from './process-queue.js';
+import { ConsumeRequestCache } from './consume-request-cache.js';
 import { PullAPIWrapper } from './pull-api-wrapper.js';
 import { RebalanceImpl, type RebalanceHost } from './rebalance-impl.js';
 
@@ -66,12 +67,6 @@ interface Assigned {
   task: { cancelled: boolean };
 }
 
-interface ConsumeRequest {
-  msgs: MessageExt[];
-  mq: MessageQueue;
-  pq: ProcessQueue;
-}
-
 const BROKER_SUSPEND_MAX_TIME_MILLIS = 15_000;
 const CONSUMER_TIMEOUT_MILLIS_WHEN_SUSPEND = 30_000;
 const FLOW_CONTROL_DELAY_MILLIS = 50;
@@ -91,9 +86,7 @@ export class LitePullConsumer {
   private offsetStore: OffsetStore | undefined;
   private pullApi: PullAPIWrapper | undefined;
   private readonly assigned = new Map<string, Assigned>();
-  private cache: ConsumeRequest[] = [];
-  private cachedCount = 0;
-  private readonly waiters = new Set<() => void>();
+  private readonly cache = new ConsumeRequestCache();
   private nextAutoCommit = 0;
 
   constructor(options: LitePullConsumerOptions) {
@@ -208,7 +201,7 @@ export class LitePullConsumer {
       a.task.cancelled = true;
       a.pq.dropped = true;
     }
-    this.wakeWaiters();
+    this.cache.wakeAll();
     await this.offsetStore!.persistAll(this.assignment(), false);
     await this.instance!.unregisterConsumer(this.group);
   }
@@ -222,9 +215,8 @@ export class LitePullConsumer {
     }
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const req = this.cache.shift();
+      const req = this.cache.take();
       if (req) {
-        this.cachedCount -= req.msgs.length;
         if (req.pq.dropped) continue;
         const offset = req.pq.removeMessages(req.msgs);
         const a = this.assigned.get(mqKey(req.mq));
@@ -235,7 +227,7 @@ export class LitePullConsumer {
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0 || this.state !== 'RUNNING') return [];
-      await this.waitForMessages(remaining);
+      await this.cache.waitForMessages(remaining);
     }
   }
 
@@ -335,30 +327,8 @@ export class LitePullConsumer {
     }
   }
 
-  private waitForMessages(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.waiters.add(done);
-    });
-  }
-
-  private wakeWaiters(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
   private clearCacheOf(a: Assigned): void {
-    const before = this.cache.length;
-    this.cache = this.cache.filter((r) => {
-      if (mqKey(r.mq) !== mqKey(a.mq)) return true;
-      this.cachedCount -= r.msgs.length;
-      return false;
-    });
-    if (before !== this.cache.length || a.pq.msgCount > 0) a.pq.clear();
+    if (this.cache.removeQueue(a.mq) || a.pq.msgCount > 0) a.pq.clear();
   }
 
   // ---- queue ownership ----
@@ -478,7 +448,7 @@ export class LitePullConsumer {
         continue;
       }
       if (
-        this.cachedCount >= o.pullThresholdForAll ||
+        this.cache.messageCount >= o.pullThresholdForAll ||
         a.pq.msgCount > o.pullThresholdForQueue ||
         a.pq.msgSize > o.pullThresholdSizeForQueue * 1024 * 1024
       ) {
@@ -535,9 +505,7 @@ export class LitePullConsumer {
       a.pullOffset = result.nextBeginOffset;
       if (result.status === PullStatus.FOUND && result.msgFoundList.length > 0) {
         a.pq.putMessages(result.msgFoundList);
-        this.cache.push({ msgs: result.msgFoundList, mq: a.mq, pq: a.pq });
-        this.cachedCount += result.msgFoundList.length;
-        this.wakeWaiters();
+        this.cache.put({ msgs: result.msgFoundList, mq: a.mq, pq: a.pq });
       }
     }
   }
