@@ -15,7 +15,8 @@ import {
   TopicRequestHeader,
 } from '../../protocol/broker-headers.js';
 import { decodeHeader, failure, isErrorResponse, success } from '../../protocol/request-helpers.js';
-import { newTopicConfig, topicConfigWrapperToJson } from '../../protocol/topic-config.js';
+import { PermName, newTopicConfig, topicConfigWrapperToJson } from '../../protocol/topic-config.js';
+import { retryTopic } from '../../common/message/message-const.js';
 import { encodeTopicList } from '../../protocol/route-data.js';
 import {
   encodeSubscriptionGroupWrapper,
@@ -133,6 +134,16 @@ export function adminTopicHandlers(
         'updateAndCreateSubscriptionGroup',
       );
       b.groups.update(config);
+      // Upstream creates the retry topic on the group's first heartbeat, after its consumers first
+      // asked for that topic's route; ali-ons reports that lookup as an error event and can fail
+      // to start. A group created ahead of time gets its retry topic (and route) at once.
+      if (config.retryQueueNums > 0) {
+        b.topics.createIfAbsent(
+          retryTopic(config.groupName),
+          config.retryQueueNums,
+          PermName.READ | PermName.WRITE,
+        );
+      }
       return success(request);
     },
 
