@@ -15,9 +15,15 @@ import { decodeRecords } from '../../src/common/message/message-record.js';
 import { decodeOffsetMsgId } from '../../src/common/message/message-id.js';
 import { startNamesrv } from '../helpers/namesrv.js';
 import { startBroker } from '../helpers/broker.js';
-import { createTopic, testClient } from '../helpers/broker-calls.js';
-import { jsonBody } from '../../src/protocol/admin-bodies.js';
-import type { RemotingClient } from '../../src/remoting/remoting-client.js';
+import { testClient } from '../helpers/broker-calls.js';
+import {
+  Admin,
+  ConsumeConcurrentlyStatus,
+  Message,
+  Producer,
+  PushConsumer,
+  type MessageExt,
+} from '../../src/index.js';
 import { waitFor } from '../helpers/wait.js';
 
 const require = createRequire(import.meta.url);
@@ -73,10 +79,23 @@ describe('ali-ons 3.12.0 against rocketmq-ts', async () => {
   const { addr: nameSrv } = await startNamesrv();
   const { addr: brokerAddr } = await startBroker({ namesrvAddr: nameSrv, props: FAST_LEVELS });
   const admin = testClient();
+  // Our SDK's admin client creates what ali-ons needs: it cannot auto-create topics.
+  const sdkAdmin = new Admin({ namesrvAddr: nameSrv, instanceName: 'ons-admin' });
+  await sdkAdmin.start();
+  opened.push({ close: () => sdkAdmin.shutdown() });
   const errors: Error[] = [];
-  // responseTimeout: ali-ons leaves a request's timer running when its connection closes; a short
-  // one lets the test process exit soon after the last test.
-  const common = { nameSrv, httpclient: {}, logger: quiet, responseTimeout: 3000 };
+  // ali-ons' periodic tasks sleep their whole interval before noticing close(), so the test
+  // process would linger 30 s after the last test: short intervals keep it quick.
+  const common = {
+    nameSrv,
+    httpclient: {},
+    logger: quiet,
+    responseTimeout: 3000,
+    pollNameServerInteval: 2000,
+    heartbeatBrokerInterval: 2000,
+    rebalanceInterval: 2000,
+    persistConsumerOffsetInterval: 1000,
+  };
 
   // Each test runs its own ali-ons client instance (instanceName), as separate applications would.
   function producer(group: string, instanceName: string): OnsProducer {
@@ -101,26 +120,23 @@ describe('ali-ons 3.12.0 against rocketmq-ts', async () => {
     return c;
   }
   /** What a user does before starting ali-ons (it cannot auto-create): topic and group by admin. */
-  async function prepare(c: RemotingClient, topic: string, queues: number, group: string): Promise<void> {
-    assert.equal((await createTopic(c, brokerAddr, topic, queues)).code, ResponseCode.SUCCESS);
-    const g = await c.invoke(
-      brokerAddr,
-      createRequest(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {
-        body: jsonBody({ groupName: group }),
-      }),
-    );
-    assert.equal(g.code, ResponseCode.SUCCESS);
-    await waitFor(async () => {
-      const r = await c.invoke(
-        nameSrv,
-        createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { extFields: { topic: `%RETRY%${group}` } }),
+  async function prepare(topic: string, queues: number, group: string): Promise<void> {
+    await sdkAdmin.createTopic(topic, { readQueueNums: queues, writeQueueNums: queues });
+    await sdkAdmin.createSubscriptionGroup({ groupName: group });
+    for (const t of [topic, `%RETRY%${group}`]) {
+      await waitFor(
+        () =>
+          sdkAdmin.examineTopicRoute(t).then(
+            () => true,
+            () => false,
+          ),
+        `route of ${t}`,
       );
-      return r.code === ResponseCode.SUCCESS;
-    }, 'retry topic route');
+    }
   }
 
   test('producer sends tags, keys and user properties; a tag-subscribed push consumer receives every match', async () => {
-    await prepare(admin, 'OnsTopic', 4, 'OnsCG');
+    await prepare('OnsTopic', 4, 'OnsCG');
     const p = producer('OnsPG', 'ons-t1');
     await p.ready();
     const sent: OnsSendResult[] = [];
@@ -179,7 +195,7 @@ describe('ali-ons 3.12.0 against rocketmq-ts', async () => {
   });
 
   test('a handler that fails once gets the message again through the retry topic', async () => {
-    await prepare(admin, 'OnsRetry', 1, 'OnsRetryCG');
+    await prepare('OnsRetry', 1, 'OnsRetryCG');
     const p = producer('OnsRetryPG', 'ons-t2');
     await p.ready();
     await p.send(new ons.Message('OnsRetry', 'TagR', 'fail me once'));
@@ -195,7 +211,7 @@ describe('ali-ons 3.12.0 against rocketmq-ts', async () => {
   });
 
   test('committed offsets make a restarted consumer resume where it stopped', async () => {
-    await prepare(admin, 'OnsResume', 2, 'OnsResumeCG');
+    await prepare('OnsResume', 2, 'OnsResumeCG');
     const p = producer('OnsResumePG', 'ons-t3');
     await p.ready();
     for (let i = 0; i < 10; i++) await p.send(new ons.Message('OnsResume', 'T', `first-${i}`));
@@ -222,6 +238,88 @@ describe('ali-ons 3.12.0 against rocketmq-ts', async () => {
       'nothing consumed twice',
     );
     assert.deepEqual([...new Set(second)].sort(), Array.from({ length: 10 }, (_, i) => `second-${i}`).sort());
+  });
+
+  test('cross-client: what ali-ons sends our SDK consumes byte-identically, and the reverse', async () => {
+    await prepare('Cross', 2, 'CrossOnsCG');
+    await sdkAdmin.createSubscriptionGroup({ groupName: 'CrossSdkCG' });
+    const bodies = [
+      Buffer.from('plain text'),
+      Buffer.from([0, 1, 2, 255, 254, 0x80]),
+      Buffer.alloc(6000, 'z'),
+    ];
+
+    // ali-ons -> rocketmq-ts SDK
+    const p = producer('CrossOnsPG', 'ons-t4');
+    await p.ready();
+    const onsSent: OnsSendResult[] = [];
+    for (const [i, body] of bodies.entries()) {
+      const m = new ons.Message('Cross', 'FromOns', body);
+      m.keys = [`ons-${i}`];
+      m.properties.origin = 'ali-ons';
+      onsSent.push(await p.send(m));
+    }
+    const fromOns: MessageExt[] = [];
+    const sdkConsumer = new PushConsumer({
+      consumerGroup: 'CrossSdkCG',
+      namesrvAddr: nameSrv,
+      instanceName: 'sdk-cross',
+      consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+    });
+    opened.push({ close: () => sdkConsumer.shutdown() });
+    sdkConsumer.subscribe('Cross', 'FromOns');
+    sdkConsumer.registerMessageListener((msgs) => {
+      fromOns.push(...msgs);
+      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    });
+    await sdkConsumer.start();
+    await waitFor(() => fromOns.length >= bodies.length, 'SDK consumer gets the ali-ons messages', 30_000);
+    for (const [i, body] of bodies.entries()) {
+      const m = fromOns.find((x) => x.keys.includes(`ons-${i}`));
+      assert.ok(m, `ali-ons message ${i}`);
+      assert.ok(
+        m.body.equals(body),
+        `body ${i} byte-identical (ali-ons compresses above 4 KiB, our SDK inflates)`,
+      );
+      assert.equal(m.tags, 'FromOns');
+      assert.equal(m.getUserProperty('origin'), 'ali-ons');
+      assert.equal(m.offsetMsgId, onsSent[i]!.msgId);
+    }
+
+    // rocketmq-ts SDK -> ali-ons
+    const sdkProducer = new Producer({
+      producerGroup: 'CrossSdkPG',
+      namesrvAddr: nameSrv,
+      instanceName: 'sdk-cross-p',
+    });
+    opened.push({ close: () => sdkProducer.shutdown() });
+    await sdkProducer.start();
+    for (const [i, body] of bodies.entries()) {
+      await sdkProducer.send(
+        new Message('Cross', body, {
+          tags: 'FromSdk',
+          keys: [`sdk-${i}`],
+          properties: { origin: 'rocketmq-ts' },
+        }),
+      );
+    }
+    const fromSdk: OnsMessage[] = [];
+    const c = consumer('CrossOnsCG', 'ons-t4');
+    await c.ready();
+    c.subscribe('Cross', 'FromSdk', async (msg) => {
+      fromSdk.push(msg);
+    });
+    await waitFor(() => fromSdk.length >= bodies.length, 'ali-ons gets the SDK messages', 30_000);
+    for (const [i, body] of bodies.entries()) {
+      const m = fromSdk.find((x) => String(x.keys) === `sdk-${i}`);
+      assert.ok(m, `SDK message ${i}`);
+      assert.ok(
+        Buffer.from(m.body).equals(body),
+        `body ${i} byte-identical (our SDK compresses above 4 KiB with zlib, ali-ons inflates)`,
+      );
+      assert.equal(m.tags, 'FromSdk');
+      assert.equal(m.properties.origin, 'rocketmq-ts');
+    }
   });
 
   test('no client error was emitted against our servers (besides the handler failure we caused)', () => {
