@@ -9,7 +9,6 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRequest } from '../../src/remoting/remoting-command.js';
 import { RequestCode } from '../../src/protocol/request-code.js';
-import { ResponseCode } from '../../src/protocol/response-code.js';
 import { QueryMessageRequestHeader, ViewMessageRequestHeader } from '../../src/protocol/broker-headers.js';
 import { decodeRecords } from '../../src/common/message/message-record.js';
 import { decodeOffsetMsgId } from '../../src/common/message/message-id.js';
