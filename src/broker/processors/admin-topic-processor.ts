@@ -35,6 +35,20 @@ function refuseOnSlave(b: BrokerController, request: RemotingCommand): RemotingC
   );
 }
 
+/** A user may only create or delete well-named topics that are not system topics. */
+function refuseTopic(
+  b: BrokerController,
+  request: RemotingCommand,
+  topic: string,
+): RemotingCommand | undefined {
+  const invalid = validateTopic(topic);
+  if (invalid) return failure(request, ResponseCode.SYSTEM_ERROR, invalid);
+  if (isSystemTopic(topic, b.topics.systemTopics)) {
+    return failure(request, ResponseCode.SYSTEM_ERROR, `The topic[${topic}] is conflict with system topic.`);
+  }
+  return undefined;
+}
+
 export function adminTopicHandlers(
   b: BrokerController,
 ): Record<
@@ -53,15 +67,8 @@ export function adminTopicHandlers(
       if (refused) return refused;
       const h = decodeHeader(request, CreateTopicRequestHeader);
       if (isErrorResponse(h)) return h;
-      const invalid = validateTopic(h.topic);
-      if (invalid) return failure(request, ResponseCode.SYSTEM_ERROR, invalid);
-      if (isSystemTopic(h.topic, b.topics.systemTopics)) {
-        return failure(
-          request,
-          ResponseCode.SYSTEM_ERROR,
-          `The topic[${h.topic}] is conflict with system topic.`,
-        );
-      }
+      const refusedTopic = refuseTopic(b, request, h.topic);
+      if (refusedTopic) return refusedTopic;
       if (h.topicFilterType !== 'SINGLE_TAG' && h.topicFilterType !== 'MULTI_TAG') {
         return failure(
           request,
@@ -96,15 +103,8 @@ export function adminTopicHandlers(
       if (refused) return refused;
       const h = decodeHeader(request, TopicRequestHeader);
       if (isErrorResponse(h)) return h;
-      const invalid = validateTopic(h.topic);
-      if (invalid) return failure(request, ResponseCode.SYSTEM_ERROR, invalid);
-      if (isSystemTopic(h.topic, b.topics.systemTopics)) {
-        return failure(
-          request,
-          ResponseCode.SYSTEM_ERROR,
-          `The topic[${h.topic}] is conflict with system topic.`,
-        );
-      }
+      const refusedTopic = refuseTopic(b, request, h.topic);
+      if (refusedTopic) return refusedTopic;
       b.log.info({ topic: h.topic, peer: ctx.channel.remoteAddress }, 'deleteTopic');
       b.topics.delete(h.topic);
       b.offsets.removeTopic(h.topic);
