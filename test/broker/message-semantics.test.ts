@@ -122,6 +122,25 @@ describe('retry and dead letters', () => {
     assert.equal(dead.properties.get('ORIGIN_MESSAGE_ID'), sent.extFields!.msgId);
   });
 
+  test('a %RETRY% send past maxReconsumeTimes goes to %DLQ% at once, its DELAY dropped', async () => {
+    // What a Java consumer's fallback sends when CONSUMER_SEND_MSG_BACK fails: DELAY 3 + times.
+    const { addr, broker } = await startBroker();
+    const c = testClient();
+    const res = await send(c, addr, {
+      topic: '%RETRY%FG',
+      body: 'too many tries',
+      reconsumeTimes: 3,
+      maxReconsumeTimes: 3,
+      props: { DELAY: '18', RETRY_TOPIC: 'Work' },
+    });
+    assert.equal(res.code, ResponseCode.SUCCESS);
+    assert.equal(broker.store.getMaxOffsetInQueue('SCHEDULE_TOPIC_XXXX', 17), 0, 'not parked for 2 h');
+    const [dead] = await pullAll(c, addr, '%DLQ%FG');
+    assert.equal(dead?.body.toString(), 'too many tries');
+    assert.equal(dead.properties.has('DELAY'), false);
+    assert.equal(dead.reconsumeTimes, 3);
+  });
+
   test('send-back of an unknown offset answers SYSTEM_ERROR', async () => {
     const { addr } = await startBroker();
     const c = testClient();

@@ -185,6 +185,8 @@ export class SendMessageProcessor {
     const target = this.retryOrDlq(request, h, queueId);
     if (isResponse(target)) return target;
     let props = h.properties ?? '';
+    // A dead letter is stored at once, not after the retry's delay (as 4.9.8 handleRetryAndDLQ).
+    if (target.topic !== h.topic) props = removeProperty(props, MessageProperty.DELAY_TIME_LEVEL);
     const prepared = getProperty(props, MessageProperty.TRANSACTION_PREPARED) === 'true';
     if (prepared && b.config.rejectTransactionMessage) {
       return failure(
