@@ -11,6 +11,14 @@ export { Producer } from './client/producer/producer.js';
 export type { ProducerOptions } from './client/producer/producer-options.js';
 export { SendResult, SendStatus, type SendCallback } from './client/producer/send-result.js';
 export {
+  LocalTransactionState,
+  TransactionProducer,
+  TransactionSendResult,
+  type LocalTransactionChecker,
+  type LocalTransactionExecutor,
+  type TransactionProducerOptions,
+} from './client/producer/transaction-producer.js';
+export {
   selectMessageQueueByHash,
   selectMessageQueueByRandom,
   type MessageQueueSelector,
@@ -24,6 +32,11 @@ export {
   type ConsumeConcurrentlyContext,
   type MessageListenerConcurrently,
 } from './client/consumer/consume-concurrently-service.js';
+export {
+  ConsumeOrderlyStatus,
+  type ConsumeOrderlyContext,
+  type MessageListenerOrderly,
+} from './client/consumer/consume-orderly-service.js';
 export {
   allocateMessageQueueAveragely,
   allocateMessageQueueAveragelyByCircle,

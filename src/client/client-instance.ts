@@ -11,7 +11,7 @@
  */
 import { getLogger, type Logger } from '../common/logger.js';
 import { RmqError, ErrorCode, errorMessage } from '../common/errors.js';
-import { RETRY_GROUP_TOPIC_PREFIX, SystemTopic } from '../common/message/message-const.js';
+import { RETRY_GROUP_TOPIC_PREFIX, SystemGroup, SystemTopic } from '../common/message/message-const.js';
 import { RemotingClient } from '../remoting/remoting-client.js';
 import { MASTER_ID, type TopicRouteData } from '../protocol/route-data.js';
 import type {
@@ -32,7 +32,12 @@ import {
   type TopicPublishInfo,
 } from './producer/topic-publish-info.js';
 import type { MessageQueue } from './message/message-queue.js';
+import type { MessageExt } from './message/message-ext.js';
+import type { CheckTransactionStateRequestHeader } from '../protocol/broker-headers.js';
+import type { HeaderOf } from '../protocol/header.js';
 import type { ConsumerRunningInfo } from './consumer/consumer-running-info.js';
+
+export type CheckTransactionStateRequest = HeaderOf<typeof CheckTransactionStateRequestHeader.fields>;
 
 /** What the instance needs from a producer. */
 export interface ProducerInner {
@@ -40,6 +45,11 @@ export interface ProducerInner {
   /** Topics this producer sends to (their routes are kept fresh). */
   publishTopics(): Iterable<string>;
   updateTopicPublishInfo(topic: string, info: TopicPublishInfo): void;
+  /**
+   * CHECK_TRANSACTION_STATE from the broker at `addr` about a half message of this group
+   * (transaction producers only): answer later with END_TRANSACTION.
+   */
+  checkTransactionState?(addr: string, msg: MessageExt, header: CheckTransactionStateRequest): void;
 }
 
 /** What the instance needs from a consumer (push or lite pull). */
@@ -193,6 +203,10 @@ export class MQClientInstance {
     return this.consumers.get(group);
   }
 
+  producer(group: string): ProducerInner | undefined {
+    return this.producers.get(group);
+  }
+
   private async unregisterClient(groups: { producerGroup?: string; consumerGroup?: string }): Promise<void> {
     const calls: Promise<void>[] = [];
     for (const addrs of this.brokerAddrTable.values()) {
@@ -208,10 +222,15 @@ export class MQClientInstance {
   }
 
   private async maybeShutdown(): Promise<void> {
-    if (this.producers.size > 0 || this.consumers.size > 0 || this.users > 0) return;
+    const inner = this.producers.has(SystemGroup.CLIENT_INNER_PRODUCER) ? 1 : 0;
+    if (this.producers.size > inner || this.consumers.size > 0 || this.users > 0) return;
     if (this.state === 'SHUTDOWN') return;
     this.state = 'SHUTDOWN';
     this.onShutdown();
+    // The inner producer (producer/inner-producer.ts) does not keep the instance; it leaves with it.
+    if (inner && this.producers.delete(SystemGroup.CLIENT_INNER_PRODUCER)) {
+      await this.unregisterClient({ producerGroup: SystemGroup.CLIENT_INNER_PRODUCER });
+    }
     for (const t of this.tasks) await t.stop();
     this.remoting.close();
     this.log.debug('client instance stopped');
@@ -292,6 +311,14 @@ export class MQClientInstance {
       for (const [id, addr] of addrs) if (!live.has(addr)) addrs.delete(id);
       if (addrs.size === 0) this.brokerAddrTable.delete(name);
     }
+  }
+
+  /** The broker group a node address belongs to. */
+  findBrokerNameByAddr(addr: string): string | undefined {
+    for (const [name, addrs] of this.brokerAddrTable) {
+      for (const a of addrs.values()) if (a === addr) return name;
+    }
+    return undefined;
   }
 
   /** The master's address, where sends go. */

@@ -3,15 +3,21 @@
  * - NOTIFY_CONSUMER_IDS_CHANGED (oneway): a group's members changed, rebalance now;
  * - RESET_CONSUMER_CLIENT_OFFSET: an admin reset the group's offsets of a topic;
  * - GET_CONSUMER_RUNNING_INFO: the consumer's config, subscriptions and queues (mqadmin consumerStatus);
- * - GET_CONSUMER_STATUS_FROM_CLIENT: the consumer's offsets of a topic.
- * CHECK_TRANSACTION_STATE and CONSUME_MESSAGE_DIRECTLY come with the transaction producer and the
- * direct-consume tool (later issues) and are declared unsupported until then.
+ * - GET_CONSUMER_STATUS_FROM_CLIENT: the consumer's offsets of a topic;
+ * - CHECK_TRANSACTION_STATE (oneway): the broker asks the transaction producer of the half
+ *   message's group (its PGROUP property) for the outcome; the producer answers with a oneway
+ *   END_TRANSACTION (transaction-producer.ts).
+ * CONSUME_MESSAGE_DIRECTLY comes with the direct-consume tool (a later issue) and is declared
+ * unsupported until then.
  */
 import { errorMessage } from '../common/errors.js';
+import { MessageProperty } from '../common/message/message-const.js';
+import { decodeRecords } from '../common/message/message-record.js';
 import { RequestDispatcher, type RequestHandler } from '../remoting/dispatcher.js';
 import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
 import {
+  CheckTransactionStateRequestHeader,
   ConsumerGroupRequestHeader,
   GetConsumerRunningInfoRequestHeader,
   GetConsumerStatusRequestHeader,
@@ -21,6 +27,7 @@ import { decodeResetOffsetBody, jsonBody } from '../protocol/admin-bodies.js';
 import { decodeHeader, failure, isErrorResponse, success } from '../protocol/request-helpers.js';
 import type { MQClientInstance } from './client-instance.js';
 import { encodeConsumerRunningInfo } from './consumer/consumer-running-info.js';
+import { MessageExt } from './message/message-ext.js';
 
 export function createClientDispatcher(instance: MQClientInstance): RequestDispatcher {
   const d = new RequestDispatcher(instance.log);
@@ -72,11 +79,38 @@ export function createClientDispatcher(instance: MQClientInstance): RequestDispa
     });
   };
 
+  const checkTransactionState: RequestHandler = (request, ctx) => {
+    const h = CheckTransactionStateRequestHeader.decode(request.extFields);
+    const stored = request.body ? decodeRecords(request.body)[0] : undefined;
+    if (!h.ok || !stored) {
+      instance.log.warn(
+        { broker: ctx.channel.remoteAddress, err: h.ok ? 'no message in the body' : h.error },
+        'malformed CHECK_TRANSACTION_STATE ignored',
+      );
+      return null;
+    }
+    const addr = ctx.channel.remoteAddress;
+    const msg = new MessageExt(stored, h.value.bname ?? instance.findBrokerNameByAddr(addr) ?? '');
+    const uniq = msg.properties.get(MessageProperty.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+    if (uniq) msg.transactionId = uniq;
+    const group = msg.properties.get(MessageProperty.PRODUCER_GROUP);
+    const producer = group ? instance.producer(group) : undefined;
+    if (!producer?.checkTransactionState) {
+      instance.log.warn(
+        { group, broker: addr },
+        'transaction check for a group without a transaction producer here',
+      );
+      return null;
+    }
+    producer.checkTransactionState(addr, msg, h.value);
+    return null;
+  };
+
   d.register(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, notifyConsumerIdsChanged)
     .register(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, resetOffset)
     .register(RequestCode.GET_CONSUMER_RUNNING_INFO, runningInfo)
     .register(RequestCode.GET_CONSUMER_STATUS_FROM_CLIENT, consumerStatus)
-    .registerUnsupported(RequestCode.CHECK_TRANSACTION_STATE, 'this client has no transaction producer yet')
+    .register(RequestCode.CHECK_TRANSACTION_STATE, checkTransactionState)
     .registerUnsupported(RequestCode.CONSUME_MESSAGE_DIRECTLY, 'not implemented yet')
     .registerUnsupported(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, 'request-reply is not supported');
   return d;

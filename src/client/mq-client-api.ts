@@ -20,6 +20,7 @@ import { ResponseCode } from '../protocol/response-code.js';
 import {
   ConsumerGroupRequestHeader,
   ConsumerSendMsgBackRequestHeader,
+  EndTransactionRequestHeader,
   GetEarliestMsgStoretimeResponseHeader,
   OffsetResponseHeader,
   PullMessageRequestHeader,
@@ -32,10 +33,11 @@ import {
   ViewMessageRequestHeader,
   type PullMessageRequest,
 } from '../protocol/broker-headers.js';
+import type { HeaderOf } from '../protocol/header.js';
 import { GetRouteInfoRequestHeader } from '../protocol/namesrv-headers.js';
 import { decodeTopicRouteData, type TopicRouteData } from '../protocol/route-data.js';
 import { encodeHeartbeatData, type HeartbeatData } from '../protocol/heartbeat.js';
-import { decodeConsumerIdList } from '../protocol/admin-bodies.js';
+import { decodeConsumerIdList, decodeLockBatchResponse, jsonBody } from '../protocol/admin-bodies.js';
 import { isRemotingError, responseError, type ErrorContext } from './client-errors.js';
 import type { NamesrvSelector } from './namesrv-selector.js';
 import type { MessageQueue } from './message/message-queue.js';
@@ -57,6 +59,9 @@ export interface RawPullResult {
   suggestWhichBrokerId: number;
   messages: StoredMessage[];
 }
+
+/** Java's timeout of lock and unlock calls. */
+const LOCK_TIMEOUT_MS = 1000;
 
 interface CallInit {
   extFields?: ExtFields | undefined;
@@ -294,11 +299,12 @@ export class MQClientAPI {
 
   /**
    * CONSUMER_SEND_MSG_BACK: hands a message the listener could not consume back to the broker,
-   * which re-delivers it through %RETRY%<group> (or the DLQ after maxReconsumeTimes).
+   * which re-delivers it through %RETRY%<group> (or the DLQ after maxReconsumeTimes, or at once
+   * with a negative delayLevel). originMsgId is the message's msgId (its UNIQ_KEY), as Java sends.
    */
   async consumerSendMessageBack(
     addr: string,
-    msg: { commitLogOffset: number; offsetMsgId: string; topic: string; brokerName: string },
+    msg: { commitLogOffset: number; msgId: string; topic: string; brokerName: string },
     group: string,
     delayLevel: number,
     maxReconsumeTimes: number,
@@ -313,7 +319,7 @@ export class MQClientAPI {
           offset: msg.commitLogOffset,
           group,
           delayLevel,
-          originMsgId: msg.offsetMsgId,
+          originMsgId: msg.msgId,
           originTopic: msg.topic,
           unitMode: false,
           maxReconsumeTimes,
@@ -322,6 +328,56 @@ export class MQClientAPI {
       },
       timeoutMs,
     );
+  }
+
+  /** LOCK_BATCH_MQ: locks (or renews) queues for an orderly consumer; returns those now held. */
+  async lockBatchMQ(
+    addr: string,
+    group: string,
+    clientId: string,
+    mqs: readonly MessageQueue[],
+    timeoutMs = LOCK_TIMEOUT_MS,
+  ): Promise<MessageQueue[]> {
+    const response = await this.call(
+      addr,
+      RequestCode.LOCK_BATCH_MQ,
+      { what: 'lock queues', group },
+      { body: jsonBody({ consumerGroup: group, clientId, mqSet: mqs }) },
+      timeoutMs,
+    );
+    return decodeLockBatchResponse(response.body);
+  }
+
+  /** UNLOCK_BATCH_MQ: gives queue locks back. */
+  async unlockBatchMQ(
+    addr: string,
+    group: string,
+    clientId: string,
+    mqs: readonly MessageQueue[],
+    oneway: boolean,
+    timeoutMs = LOCK_TIMEOUT_MS,
+  ): Promise<void> {
+    const body = jsonBody({ consumerGroup: group, clientId, mqSet: mqs });
+    if (oneway) {
+      await this.remoting.invokeOneway(addr, this.request(RequestCode.UNLOCK_BATCH_MQ, { body }, true));
+      return;
+    }
+    await this.call(addr, RequestCode.UNLOCK_BATCH_MQ, { what: 'unlock queues', group }, { body }, timeoutMs);
+  }
+
+  /** END_TRANSACTION, oneway as Java sends it; `remark` carries a local transaction's error. */
+  async endTransactionOneway(
+    addr: string,
+    header: HeaderOf<typeof EndTransactionRequestHeader.fields>,
+    remark: string | undefined,
+  ): Promise<void> {
+    const request = createRequest(RequestCode.END_TRANSACTION, {
+      extFields: EndTransactionRequestHeader.encode(header),
+      remark,
+      serializeType: this.serializeType,
+      oneway: true,
+    });
+    await this.remoting.invokeOneway(addr, request);
   }
 
   /** VIEW_MESSAGE_BY_ID: the message at a commit-log offset of the broker at `addr`. */

@@ -239,6 +239,53 @@ export class Admin {
     return new MessageExt(stored, '');
   }
 
+  /**
+   * Messages of `topic` whose KEYS contain `key`, stored between `begin` and `end` (ms), from every
+   * broker of the topic (QUERY_MESSAGE through the index), oldest first.
+   */
+  async queryMessage(
+    topic: string,
+    key: string,
+    maxNum = 32,
+    begin = 0,
+    end = Number.MAX_SAFE_INTEGER,
+  ): Promise<MessageExt[]> {
+    const found = await this.queryIndex(topic, key, maxNum, begin, end, false);
+    return found.filter((m) => m.keys.includes(key)).slice(0, maxNum);
+  }
+
+  /**
+   * The message of `topic` with this msgId (the producer's UNIQ_KEY), e.g. one that went to
+   * `%DLQ%<group>` or `%RETRY%<group>` (copies keep the msgId); undefined when none is found.
+   */
+  async queryMessageByUniqKey(topic: string, msgId: string): Promise<MessageExt | undefined> {
+    const found = await this.queryIndex(topic, msgId, 32, 0, Number.MAX_SAFE_INTEGER, true);
+    return found.find((m) => m.msgId === msgId);
+  }
+
+  private async queryIndex(
+    topic: string,
+    key: string,
+    maxNum: number,
+    begin: number,
+    end: number,
+    uniqKey: boolean,
+  ): Promise<MessageExt[]> {
+    const route = await this.examineTopicRoute(topic);
+    const parts = await Promise.all(
+      route.brokerDatas.flatMap((bd) => {
+        const addr = bd.brokerAddrs.get(MASTER_ID) ?? bd.brokerAddrs.values().next().value;
+        if (!addr) return [];
+        return [
+          this.admin
+            .queryMessage(addr, { topic, key, maxNum, begin, end, uniqKey })
+            .then((msgs) => msgs.map((m) => new MessageExt(m, bd.brokerName))),
+        ];
+      }),
+    );
+    return parts.flat().sort((a, b) => a.storeTimestamp - b.storeTimestamp);
+  }
+
   getBrokerRuntimeInfo(brokerAddr: string): Promise<Map<string, string>> {
     return this.admin.getBrokerRuntimeInfo(brokerAddr);
   }

@@ -3,13 +3,17 @@
  * group configuration, stats, connections, runtime info. The Admin client combines them across
  * brokers and NameServers.
  */
+import { decodeRecords, type MessageExt as StoredMessage } from '../../common/message/message-record.js';
 import { RequestCode } from '../../protocol/request-code.js';
+import { ResponseCode } from '../../protocol/response-code.js';
 import {
   ConsumerGroupRequestHeader,
   CreateTopicRequestHeader,
   DeleteSubscriptionGroupRequestHeader,
   GetConsumeStatsRequestHeader,
+  QueryMessageRequestHeader,
   TopicRequestHeader,
+  UNIQUE_MSG_QUERY_FLAG,
 } from '../../protocol/broker-headers.js';
 import { DeleteTopicFromNamesrvRequestHeader } from '../../protocol/namesrv-headers.js';
 import {
@@ -53,6 +57,33 @@ export class MQAdminAPI {
         }),
       },
     );
+  }
+
+  /**
+   * QUERY_MESSAGE: messages of `topic` indexed under `key` (a KEYS word, or with `uniqKey` a
+   * UNIQ_KEY) stored in [begin, end]; none found is an empty list.
+   */
+  async queryMessage(
+    addr: string,
+    q: { topic: string; key: string; maxNum: number; begin: number; end: number; uniqKey: boolean },
+  ): Promise<StoredMessage[]> {
+    const extFields = QueryMessageRequestHeader.encode({
+      topic: q.topic,
+      key: q.key,
+      maxNum: q.maxNum,
+      beginTimestamp: q.begin,
+      endTimestamp: q.end,
+    });
+    if (q.uniqKey) extFields[UNIQUE_MSG_QUERY_FLAG] = 'true';
+    const response = await this.api.call(
+      addr,
+      RequestCode.QUERY_MESSAGE,
+      { what: 'query message', topic: q.topic },
+      { extFields },
+      undefined,
+      [ResponseCode.SUCCESS, ResponseCode.QUERY_NOT_FOUND],
+    );
+    return response.code === ResponseCode.SUCCESS && response.body ? decodeRecords(response.body) : [];
   }
 
   async deleteTopicInBroker(addr: string, topic: string): Promise<void> {

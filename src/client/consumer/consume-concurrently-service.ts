@@ -5,19 +5,24 @@
  * finished in the ProcessQueue, which tells which offset may now be committed. Nothing is
  * acknowledged before its listener returned.
  *
- * RECONSUME_LATER (or a throw) in CLUSTERING mode hands the failed messages back to the broker
- * (the host's sendMessageBack: CONSUMER_SEND_MSG_BACK, which retries them via %RETRY%<group>);
- * those the broker would not take are consumed again here after localRetryDelayMs and keep
- * holding the queue's offset. In BROADCASTING mode failures are logged and dropped, as upstream.
+ * RECONSUME_LATER (or a throw) in CLUSTERING mode hands the failed messages back (the host's
+ * sendMessageBack: CONSUMER_SEND_MSG_BACK, which retries them via %RETRY%<group>, else a copy
+ * sent to %RETRY%<group> by the client's inner producer); those neither would take are consumed
+ * again here after localRetryDelayMs with reconsumeTimes + 1 and keep holding the queue's
+ * offset. In BROADCASTING mode failures are logged and dropped, as upstream.
  */
 import type { Logger } from '../../common/logger.js';
 import { errorMessage } from '../../common/errors.js';
-import { MessageProperty, RETRY_GROUP_TOPIC_PREFIX } from '../../common/message/message-const.js';
-import type { MessageModel } from '../../protocol/heartbeat.js';
 import type { MessageExt } from '../message/message-ext.js';
 import type { MessageQueue } from '../message/message-queue.js';
-import type { OffsetStore } from './offset-store.js';
 import type { ProcessQueue } from './process-queue.js';
+import {
+  prepareForListener,
+  type ConsumeMessageService,
+  type ConsumeServiceHost,
+} from './consume-message-service.js';
+
+export { resetRetryTopic, type ConsumeServiceHost } from './consume-message-service.js';
 
 export const ConsumeConcurrentlyStatus = {
   CONSUME_SUCCESS: 'CONSUME_SUCCESS',
@@ -41,14 +46,6 @@ export type MessageListenerConcurrently = (
   context: ConsumeConcurrentlyContext,
 ) => ConsumeConcurrentlyStatus | Promise<ConsumeConcurrentlyStatus>;
 
-export interface ConsumeServiceHost {
-  readonly group: string;
-  readonly messageModel: MessageModel;
-  readonly offsetStore: OffsetStore;
-  /** Hands a failed message back to the broker for a later retry; false if it would not take it. */
-  sendMessageBack(msg: MessageExt, delayLevel: number): Promise<boolean>;
-}
-
 interface Task {
   msgs: MessageExt[];
   pq: ProcessQueue;
@@ -61,7 +58,7 @@ export interface ConsumeServiceOptions {
   localRetryDelayMs: number;
 }
 
-export class ConsumeMessageConcurrentlyService {
+export class ConsumeMessageConcurrentlyService implements ConsumeMessageService {
   private queue: Task[] = [];
   private head = 0;
   private inflight = 0;
@@ -78,6 +75,8 @@ export class ConsumeMessageConcurrentlyService {
   ) {
     this.freeSlots = Array.from({ length: options.consumeThreadMax }, (_, i) => options.consumeThreadMax - i);
   }
+
+  start(): void {}
 
   /** Listener calls running or waiting. */
   get backlog(): number {
@@ -117,11 +116,7 @@ export class ConsumeMessageConcurrentlyService {
 
   private async run(task: Task, slot: number): Promise<void> {
     const { msgs, pq, mq } = task;
-    const now = String(Date.now());
-    for (const m of msgs) {
-      if (this.host.messageModel === 'CLUSTERING') resetRetryTopic(m, this.host.group);
-      m.properties.set(MessageProperty.CONSUME_START_TIMESTAMP, now);
-    }
+    prepareForListener(msgs, this.host);
     const context: ConsumeConcurrentlyContext = {
       messageQueue: mq,
       delayLevelWhenNextConsume: 0,
@@ -209,10 +204,4 @@ export class ConsumeMessageConcurrentlyService {
     ]);
     clearTimeout(timer);
   }
-}
-
-/** A message re-delivered through %RETRY%<group> shows its original topic again. */
-export function resetRetryTopic(msg: MessageExt, group: string): void {
-  const retryTopic = msg.properties.get(MessageProperty.RETRY_TOPIC);
-  if (retryTopic && msg.topic === RETRY_GROUP_TOPIC_PREFIX + group) msg.topic = retryTopic;
 }

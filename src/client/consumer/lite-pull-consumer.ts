@@ -19,7 +19,7 @@ import { PullStatus } from '../mq-client-api.js';
 import type { MessageExt } from '../message/message-ext.js';
 import { mqKey, type MessageQueue } from '../message/message-queue.js';
 import { topicRouteToSubscribeInfo } from '../producer/topic-publish-info.js';
-import { resetRetryTopic } from './consume-concurrently-service.js';
+import { resetRetryTopic } from './consume-message-service.js';
 import {
   positiveInt,
   resolveConsumerOptions,

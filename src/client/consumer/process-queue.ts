@@ -7,6 +7,12 @@
  * Pulls of one queue arrive in offset order, so the messages sit in an array in offset order
  * with a head index: finishing marks an entry, the head moves past finished entries, and the
  * array is compacted now and then. Every operation is O(1) amortized.
+ *
+ * Orderly consumption takes messages from the head (takeMessages), one batch at a time, and
+ * either finishes them (removeMessages: the offset after them may be committed) or puts them back
+ * to be taken again (makeMessagesToConsumeAgain). It also keeps the broker lock of the queue:
+ * renewed every REBALANCE_LOCK_INTERVAL_MS, considered lost after REBALANCE_LOCK_MAX_LIVE_TIME_MS
+ * without renewal (the broker keeps it 60 s, so ours expires first).
  */
 import type { MessageExt } from '../message/message-ext.js';
 
@@ -14,10 +20,16 @@ interface Entry {
   offset: number;
   msg: MessageExt;
   done: boolean;
+  /** Orderly: handed to the listener and not finished or put back yet. */
+  taken: boolean;
 }
 
 /** A pull that got no answer for this long marks the queue stuck (upstream's pullMaxIdleTime). */
 export const PULL_MAX_IDLE_TIME_MS = 120_000;
+/** Orderly consumers renew their queue locks this often (upstream's rebalance.lockInterval). */
+export const REBALANCE_LOCK_INTERVAL_MS = 20_000;
+/** A queue lock not renewed for this long is treated as lost (upstream's rebalance.lockMaxLiveTime). */
+export const REBALANCE_LOCK_MAX_LIVE_TIME_MS = 30_000;
 const COMPACT_AT = 1024;
 
 export class ProcessQueue {
@@ -31,7 +43,7 @@ export class ProcessQueue {
   dropped = false;
   lastPullTimestamp = Date.now();
   lastConsumeTimestamp = Date.now();
-  /** Orderly consumption (later): the broker lock on this queue. */
+  /** Orderly consumption: this consumer holds the broker lock of the queue. */
   locked = false;
   lastLockTimestamp = 0;
 
@@ -50,7 +62,7 @@ export class ProcessQueue {
     for (const msg of msgs) {
       const offset = msg.queueOffset;
       if (this.byOffset.has(offset)) continue;
-      const entry: Entry = { offset, msg, done: false };
+      const entry: Entry = { offset, msg, done: false, taken: false };
       this.byOffset.set(offset, entry);
       this.bytes += msg.body.length;
       const last = this.entries[this.entries.length - 1];
@@ -93,6 +105,34 @@ export class ProcessQueue {
       this.entries = this.entries.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /**
+   * Orderly: up to `n` unfinished messages from the lowest offset on that are not taken yet,
+   * marked taken. Finish them with removeMessages or put them back with makeMessagesToConsumeAgain.
+   */
+  takeMessages(n: number): MessageExt[] {
+    const out: MessageExt[] = [];
+    for (let i = this.head; i < this.entries.length && out.length < n; i++) {
+      const e = this.entries[i]!;
+      if (e.done || e.taken) continue;
+      e.taken = true;
+      out.push(e.msg);
+    }
+    return out;
+  }
+
+  /** Orderly: taken messages go back to be taken again (in offset order, as they were). */
+  makeMessagesToConsumeAgain(msgs: readonly MessageExt[]): void {
+    for (const msg of msgs) {
+      const e = this.byOffset.get(msg.queueOffset);
+      if (e) e.taken = false;
+    }
+  }
+
+  /** Our broker lock was not renewed for REBALANCE_LOCK_MAX_LIVE_TIME_MS. */
+  isLockExpired(now = Date.now()): boolean {
+    return now - this.lastLockTimestamp > REBALANCE_LOCK_MAX_LIVE_TIME_MS;
   }
 
   /** Lowest unfinished offset, if any. */

@@ -1,6 +1,6 @@
 /**
- * PushConsumer (upstream's DefaultMQPushConsumer with a concurrent listener): the consumer pulls
- * and calls the listener for you.
+ * PushConsumer (upstream's DefaultMQPushConsumer): the consumer pulls and calls the listener for
+ * you, a concurrent one (registerMessageListener) or an orderly one (registerMessageListenerOrderly).
  *
  * Per owned queue one pull loop: PULL_MESSAGE with long polling (held by the broker up to 15 s,
  * call timeout 30 s), paused while the queue holds more than pullThresholdForQueue messages or
@@ -9,29 +9,38 @@
  * advance only past messages whose listener returned and are committed every
  * persistConsumerOffsetInterval and at shutdown, to the broker (CLUSTERING) or a local file
  * (BROADCASTING). Queue ownership comes from the rebalance (rebalance-impl.ts). CLUSTERING
- * consumers also subscribe to their group's retry topic, as upstream.
+ * consumers also subscribe to their group's retry topic, as upstream. Failed messages go back to
+ * the broker for a later retry (message-back.ts).
+ *
+ * Orderly consumers in CLUSTERING mode pull and consume a queue only while they hold its broker
+ * lock (taken by the rebalance, renewed by the orderly service); when a queue leaves, the batch in
+ * progress is finished (up to 1 s), its offset committed and only then the lock given back, so the
+ * next owner starts exactly where this one stopped. A queue another consumer still holds is tried
+ * again after 1 s, 2 s, 4 s ... (up to the 20 s rebalance period).
  */
 import { getLogger, type Logger } from '../../common/logger.js';
 import { RmqError, ErrorCode, errorMessage } from '../../common/errors.js';
 import { RETRY_GROUP_TOPIC_PREFIX, retryTopic } from '../../common/message/message-const.js';
 import { ResponseCode } from '../../protocol/response-code.js';
-import { MASTER_ID } from '../../protocol/route-data.js';
 import { buildSubscriptionData, type SubscriptionData } from '../../protocol/heartbeat.js';
 import { getOrCreateClientInstance, type ConsumerInner, type MQClientInstance } from '../client-instance.js';
 import { PullStatus } from '../mq-client-api.js';
-import type { MessageExt } from '../message/message-ext.js';
 import type { MessageQueue } from '../message/message-queue.js';
 import { topicRouteToSubscribeInfo } from '../producer/topic-publish-info.js';
 import {
   ConsumeMessageConcurrentlyService,
   type MessageListenerConcurrently,
 } from './consume-concurrently-service.js';
+import { ConsumeMessageOrderlyService, type MessageListenerOrderly } from './consume-orderly-service.js';
+import type { ConsumeMessageService, ConsumeServiceHost } from './consume-message-service.js';
+import { resolveConsumerOptions, type ConsumerConfig } from './consumer-options.js';
 import {
-  positiveInt,
-  resolveConsumerOptions,
-  type ConsumerConfig,
-  type ConsumerOptions,
-} from './consumer-options.js';
+  effectiveMaxReconsumeTimes,
+  resolvePushConsumerSettings,
+  type PushConsumerOptions,
+  type PushConsumerSettings,
+} from './push-consumer-options.js';
+import { MessageBack } from './message-back.js';
 import { LocalFileOffsetStore, localOffsetFile } from './local-file-offset-store.js';
 import { RemoteBrokerOffsetStore, type OffsetStore } from './offset-store.js';
 import { PullAPIWrapper } from './pull-api-wrapper.js';
@@ -39,30 +48,7 @@ import { RebalanceImpl, type PullRequest, type RebalanceHost } from './rebalance
 import { computePullFromWhere, runningInfoOf } from './consumer-support.js';
 import type { ConsumerRunningInfo } from './consumer-running-info.js';
 
-export interface PushConsumerOptions extends ConsumerOptions {
-  /** Listener calls running at once (20). */
-  consumeThreadMax?: number;
-  /** Messages per listener call (1). */
-  consumeMessageBatchMaxSize?: number;
-  /** Messages per pull (32). */
-  pullBatchSize?: number;
-  /** Pause between pulls of a queue, ms (0). */
-  pullInterval?: number;
-  /** Pulled-not-consumed messages per queue before pulling pauses (1000). */
-  pullThresholdForQueue?: number;
-  /** Pulled-not-consumed body MiB per queue before pulling pauses (100). */
-  pullThresholdSizeForQueue?: number;
-  /** Offset span of unconsumed messages per queue before pulling pauses (2000). */
-  consumeConcurrentlyMaxSpan?: number;
-  /** Deliveries before a message goes to the DLQ; -1 = the broker's default (16). */
-  maxReconsumeTimes?: number;
-  /** Send the subscription with every pull instead of relying on the heartbeat (false). */
-  postSubscriptionWhenPull?: boolean;
-  /** At shutdown, wait this long for listener calls in progress (0 = do not wait). */
-  awaitTerminationMillisWhenShutdown?: number;
-  /** Failed messages the broker would not take back are consumed again here after this delay (5000). */
-  localRetryDelayMs?: number;
-}
+export type { PushConsumerOptions };
 
 const PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL = 50;
 const PULL_TIME_DELAY_MILLS_WHEN_SUSPEND = 1000;
@@ -71,22 +57,32 @@ const BROKER_SUSPEND_MAX_TIME_MILLIS = 15_000;
 const CONSUMER_TIMEOUT_MILLIS_WHEN_SUSPEND = 30_000;
 const OFFSET_MOVED_DELAY_MILLIS = 10_000;
 const MIB = 1024 * 1024;
+/** A queue leaving an orderly consumer waits this long for the batch being consumed. */
+const ORDERLY_HANDOVER_WAIT_MS = 1000;
+const LOCK_RETRY_FIRST_MS = 1000;
+const LOCK_RETRY_MAX_MS = 20_000;
+
+type Listener =
+  { orderly: false; fn: MessageListenerConcurrently } | { orderly: true; fn: MessageListenerOrderly };
 
 export class PushConsumer {
   readonly config: ConsumerConfig;
   readonly group: string;
   private readonly log: Logger;
-  private readonly opts: Required<Omit<PushConsumerOptions, keyof ConsumerOptions>>;
+  private readonly opts: PushConsumerSettings;
   private readonly subscriptions = new Map<string, string>();
-  private listener: MessageListenerConcurrently | undefined;
+  private listener: Listener | undefined;
   private state: 'CREATED' | 'RUNNING' | 'SHUTDOWN' = 'CREATED';
   private paused = false;
   private instance: MQClientInstance | undefined;
   private rebalance: RebalanceImpl | undefined;
   private offsetStore: OffsetStore | undefined;
   private pullApi: PullAPIWrapper | undefined;
-  private consumeService: ConsumeMessageConcurrentlyService | undefined;
+  private consumeService: ConsumeMessageService | undefined;
+  private orderlyService: ConsumeMessageOrderlyService | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private lockRetryMs = 0;
+  private lockRetryTimer: NodeJS.Timeout | undefined;
   private flowControlTimes = 0;
   private startTimestamp = 0;
 
@@ -94,48 +90,7 @@ export class PushConsumer {
     this.config = resolveConsumerOptions(options);
     this.group = this.config.consumerGroup;
     this.log = getLogger('client.push-consumer').child({ group: this.group });
-    this.opts = {
-      consumeThreadMax: positiveInt('consumeThreadMax', options.consumeThreadMax, 20, 1, 1000),
-      consumeMessageBatchMaxSize: positiveInt(
-        'consumeMessageBatchMaxSize',
-        options.consumeMessageBatchMaxSize,
-        1,
-        1,
-        1024,
-      ),
-      pullBatchSize: positiveInt('pullBatchSize', options.pullBatchSize, 32, 1, 1024),
-      pullInterval: positiveInt('pullInterval', options.pullInterval, 0, 0, 65535),
-      pullThresholdForQueue: positiveInt(
-        'pullThresholdForQueue',
-        options.pullThresholdForQueue,
-        1000,
-        1,
-        65535,
-      ),
-      pullThresholdSizeForQueue: positiveInt(
-        'pullThresholdSizeForQueue',
-        options.pullThresholdSizeForQueue,
-        100,
-        1,
-        1024,
-      ),
-      consumeConcurrentlyMaxSpan: positiveInt(
-        'consumeConcurrentlyMaxSpan',
-        options.consumeConcurrentlyMaxSpan,
-        2000,
-        1,
-        65535,
-      ),
-      maxReconsumeTimes: positiveInt('maxReconsumeTimes', options.maxReconsumeTimes, -1, -1, 16),
-      postSubscriptionWhenPull: options.postSubscriptionWhenPull ?? false,
-      awaitTerminationMillisWhenShutdown: positiveInt(
-        'awaitTerminationMillisWhenShutdown',
-        options.awaitTerminationMillisWhenShutdown,
-        0,
-        0,
-      ),
-      localRetryDelayMs: positiveInt('localRetryDelayMs', options.localRetryDelayMs, 5000, 0),
-    };
+    this.opts = resolvePushConsumerSettings(options);
   }
 
   get clientId(): string | undefined {
@@ -159,8 +114,22 @@ export class PushConsumer {
     this.rebalance?.subscriptionInner.delete(topic);
   }
 
+  /** A concurrent listener: messages of a queue may be consumed in parallel and out of order. */
   registerMessageListener(listener: MessageListenerConcurrently): void {
-    this.listener = listener;
+    this.listener = { orderly: false, fn: listener };
+  }
+
+  /**
+   * An orderly listener: each queue's messages one batch at a time, in queue order; in CLUSTERING
+   * mode only by the consumer holding the queue's broker lock.
+   */
+  registerMessageListenerOrderly(listener: MessageListenerOrderly): void {
+    this.listener = { orderly: true, fn: listener };
+  }
+
+  /** Whether the registered listener is orderly. */
+  get consumeOrderly(): boolean {
+    return this.listener?.orderly ?? false;
   }
 
   /** Stops pulling (messages already pulled are still consumed) until resume(). */
@@ -221,27 +190,47 @@ export class PushConsumer {
       this.rebalance.subscriptionInner.set(retry, buildSubscriptionData(retry, '*'));
     }
     this.pullApi = new PullAPIWrapper(instance, this.group);
-    const offsetStore = this.offsetStore;
-    this.consumeService = new ConsumeMessageConcurrentlyService(
-      {
-        group: this.group,
-        messageModel: this.config.messageModel,
-        offsetStore,
-        sendMessageBack: (msg, delayLevel) => this.sendMessageBack(msg, delayLevel),
-      },
-      listener,
-      {
-        consumeThreadMax: this.opts.consumeThreadMax,
-        consumeMessageBatchMaxSize: this.opts.consumeMessageBatchMaxSize,
-        localRetryDelayMs: this.opts.localRetryDelayMs,
-      },
-      log,
-    );
+    const maxReconsumeTimes = effectiveMaxReconsumeTimes(this.opts);
+    const messageBack = new MessageBack(instance, this.group, maxReconsumeTimes, log);
+    const host: ConsumeServiceHost = {
+      group: this.group,
+      messageModel: this.config.messageModel,
+      offsetStore: this.offsetStore,
+      sendMessageBack: (msg, delayLevel) => messageBack.send(msg, delayLevel),
+    };
+    const o = this.opts;
+    if (listener.orderly) {
+      const rebalance = this.rebalance;
+      this.orderlyService = new ConsumeMessageOrderlyService(
+        { ...host, lockQueue: (mq) => rebalance.lock(mq), lockAll: () => rebalance.lockAll() },
+        listener.fn,
+        {
+          consumeThreadMax: o.consumeThreadMax,
+          consumeMessageBatchMaxSize: o.consumeMessageBatchMaxSize,
+          suspendCurrentQueueTimeMillis: o.suspendCurrentQueueTimeMillis,
+          maxReconsumeTimes,
+        },
+        log,
+      );
+      this.consumeService = this.orderlyService;
+    } else {
+      this.consumeService = new ConsumeMessageConcurrentlyService(
+        host,
+        listener.fn,
+        {
+          consumeThreadMax: o.consumeThreadMax,
+          consumeMessageBatchMaxSize: o.consumeMessageBatchMaxSize,
+          localRetryDelayMs: o.localRetryDelayMs,
+        },
+        log,
+      );
+    }
     instance.registerConsumer(this.inner());
     this.instance = instance;
     this.state = 'RUNNING';
     this.startTimestamp = Date.now();
     instance.start();
+    this.consumeService.start();
     await Promise.all(
       [...this.rebalance.subscriptionInner.keys()].map((t) => instance.updateTopicRouteInfoFromNameServer(t)),
     );
@@ -254,10 +243,26 @@ export class PushConsumer {
     this.state = 'SHUTDOWN';
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await this.consumeService!.shutdown(this.opts.awaitTerminationMillisWhenShutdown);
-    this.rebalance!.dropAll();
+    clearTimeout(this.lockRetryTimer);
+    const awaitMs = this.opts.awaitTerminationMillisWhenShutdown;
+    const orderly = this.orderlyService;
+    await this.consumeService!.shutdown(orderly ? Math.max(awaitMs, ORDERLY_HANDOVER_WAIT_MS) : awaitMs);
+    const rebalance = this.rebalance!;
+    rebalance.dropAll();
     await this.persistConsumerOffset(false);
+    if (orderly && this.lockingQueues) {
+      // A queue whose batch is still being consumed keeps its lock until the broker expires it.
+      await rebalance.unlock(
+        rebalance.assignedQueues().filter((mq) => !orderly.isConsuming(mq)),
+        false,
+      );
+    }
     await this.instance!.unregisterConsumer(this.group);
+  }
+
+  /** Orderly consumers in CLUSTERING mode lock their queues on the brokers. */
+  private get lockingQueues(): boolean {
+    return this.consumeOrderly && this.config.messageModel === 'CLUSTERING';
   }
 
   private async afterSubscriptionChange(topic: string): Promise<void> {
@@ -286,7 +291,9 @@ export class PushConsumer {
           this.rebalance.topicSubscribeInfoTable.set(topic, mqs);
       },
       doRebalance: async () => {
-        if (this.state === 'RUNNING') await this.rebalance!.doRebalance();
+        if (this.state !== 'RUNNING') return;
+        await this.rebalance!.doRebalance();
+        this.retryLocksSoon(this.rebalance!.lockFailures > 0);
       },
       persistConsumerOffset: () => this.persistConsumerOffset(true),
       resetOffset: (topic, offsets) => this.resetOffset(topic, offsets),
@@ -295,15 +302,53 @@ export class PushConsumer {
     };
   }
 
+  /**
+   * Queues another consumer still holds (it is finishing its batch) are asked for again soon,
+   * backing off up to the rebalance period, instead of only at the next periodic rebalance.
+   */
+  private retryLocksSoon(failed: boolean): void {
+    if (!failed) {
+      this.lockRetryMs = 0;
+      return;
+    }
+    if (this.lockRetryTimer || this.state !== 'RUNNING') return;
+    this.lockRetryMs = Math.min(
+      LOCK_RETRY_MAX_MS,
+      this.lockRetryMs ? this.lockRetryMs * 2 : LOCK_RETRY_FIRST_MS,
+    );
+    this.lockRetryTimer = setTimeout(() => {
+      this.lockRetryTimer = undefined;
+      if (this.state === 'RUNNING') this.instance!.rebalanceImmediately();
+    }, this.lockRetryMs);
+    this.lockRetryTimer.unref();
+  }
+
+  /** A queue leaves: commit its offset and forget it; orderly, also give its lock back. */
+  private async removeUnnecessaryMessageQueue(mq: MessageQueue): Promise<boolean> {
+    const store = this.offsetStore!;
+    const orderly = this.orderlyService;
+    if (orderly && this.lockingQueues) {
+      // The ProcessQueue is dropped already: wait for the batch in progress, whose offset counts.
+      if (!(await orderly.waitIdle(mq, ORDERLY_HANDOVER_WAIT_MS))) {
+        this.log.warn({ mq }, 'the queue is still being consumed; it leaves at the next rebalance');
+        return false;
+      }
+      await store.persist(mq);
+      store.removeOffset(mq);
+      await this.rebalance!.unlock([mq], false);
+      return true;
+    }
+    await store.persist(mq);
+    store.removeOffset(mq);
+    return true;
+  }
+
   private rebalanceHost(): RebalanceHost {
     return {
       consumeType: 'CONSUME_PASSIVELY',
+      lockQueues: this.lockingQueues,
       computePullFromWhere: (mq) => computePullFromWhere(this.instance!, this.offsetStore!, this.config, mq),
-      removeUnnecessaryMessageQueue: async (mq) => {
-        await this.offsetStore!.persist(mq);
-        this.offsetStore!.removeOffset(mq);
-        return true;
-      },
+      removeUnnecessaryMessageQueue: (mq) => this.removeUnnecessaryMessageQueue(mq),
       removeDirtyOffset: (mq) => this.offsetStore!.removeOffset(mq),
       dispatchPullRequests: (requests) => {
         for (const r of requests) this.pullNow(r);
@@ -317,8 +362,11 @@ export class PushConsumer {
     if (!rebalance || !store) return;
     for (const [mq, offset] of offsets) {
       if (mq.topic !== topic) continue;
-      store.updateOffset(mq, offset, false);
+      // Hand the queue over first (a batch in progress commits on the way), then set the new offset.
       await rebalance.removeProcessQueue(mq);
+      store.updateOffset(mq, offset, false);
+      await store.persist(mq);
+      store.removeOffset(mq);
     }
     this.instance!.rebalanceImmediately();
   }
@@ -332,7 +380,7 @@ export class PushConsumer {
         consumeType: 'CONSUME_PASSIVELY',
         PROP_NAMESERVER_ADDR: this.config.client.namesrvAddrs.join(';'),
         PROP_THREADPOOL_CORE_SIZE: String(this.opts.consumeThreadMax),
-        PROP_CONSUMEORDERLY: 'false',
+        PROP_CONSUMEORDERLY: String(this.consumeOrderly),
         PROP_CONSUME_TYPE: 'CONSUME_PASSIVELY',
         PROP_CONSUMER_START_TIMESTAMP: String(this.startTimestamp),
         pullBatchSize: String(this.opts.pullBatchSize),
@@ -341,24 +389,6 @@ export class PushConsumer {
       this.rebalance!,
       this.offsetStore!,
     );
-  }
-
-  /** The seam for retries: hand a failed message to the broker (CONSUMER_SEND_MSG_BACK). */
-  private async sendMessageBack(msg: MessageExt, delayLevel: number): Promise<boolean> {
-    const instance = this.instance!;
-    const addr = instance.findBrokerAddressInSubscribe(msg.brokerName, MASTER_ID, true)?.addr;
-    if (!addr) return false;
-    try {
-      const max = this.opts.maxReconsumeTimes === -1 ? 16 : this.opts.maxReconsumeTimes;
-      await instance.api.consumerSendMessageBack(addr, msg, this.group, delayLevel, max);
-      return true;
-    } catch (err) {
-      this.log.warn(
-        { msgId: msg.msgId, err: errorMessage(err) },
-        'send message back failed; consuming it again locally',
-      );
-      return false;
-    }
   }
 
   // ---- the pull loop ----
@@ -388,7 +418,7 @@ export class PushConsumer {
     if (
       pq.msgCount > o.pullThresholdForQueue ||
       pq.msgSize > o.pullThresholdSizeForQueue * MIB ||
-      pq.maxSpan > o.consumeConcurrentlyMaxSpan
+      (!this.consumeOrderly && pq.maxSpan > o.consumeConcurrentlyMaxSpan)
     ) {
       if (this.flowControlTimes++ % 1000 === 0) {
         this.log.warn(
@@ -397,6 +427,10 @@ export class PushConsumer {
         );
       }
       return this.pullLater(req, PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL);
+    }
+    if (this.lockingQueues && !pq.locked) {
+      // The lock is renewed (or taken again) by the orderly service; pull once it is held.
+      return this.pullLater(req, this.config.client.pullTimeDelayMillsWhenException);
     }
     const sub = this.rebalance!.subscriptionInner.get(mq.topic);
     if (!sub) return this.pullLater(req, this.config.client.pullTimeDelayMillsWhenException);

@@ -5,11 +5,17 @@
  * offset committed first, by the host), new ones get a ProcessQueue and a start offset and are
  * handed to the host's pull loop. The instance runs this every 20 s and on membership notices;
  * runs never overlap.
+ *
+ * For orderly consumers in CLUSTERING mode (host.lockQueues) a new queue is only taken once its
+ * broker lock is held (LOCK_BATCH_MQ, one request per broker); a queue whose lock another client
+ * still holds is skipped and counted in lockFailures, so the consumer can try again soon. The
+ * host gives a queue's lock back (UNLOCK_BATCH_MQ) when the queue leaves.
  */
 import type { Logger } from '../../common/logger.js';
 import { errorMessage } from '../../common/errors.js';
 import { RETRY_GROUP_TOPIC_PREFIX } from '../../common/message/message-const.js';
 import type { ConsumeType, MessageModel, SubscriptionData } from '../../protocol/heartbeat.js';
+import { MASTER_ID } from '../../protocol/route-data.js';
 import type { MQClientInstance } from '../client-instance.js';
 import { compareMessageQueue, mqKey, type MessageQueue } from '../message/message-queue.js';
 import type { AllocateMessageQueueStrategy } from './allocate-strategy.js';
@@ -24,6 +30,8 @@ export interface PullRequest {
 /** What the consumer supplies to the rebalance. */
 export interface RebalanceHost {
   readonly consumeType: ConsumeType;
+  /** Orderly consumers in CLUSTERING mode: lock a queue on its broker before taking it. */
+  readonly lockQueues?: boolean;
   /** Start offset of a queue new to this consumer; negative = cannot tell now (retry next run). */
   computePullFromWhere(mq: MessageQueue): Promise<number>;
   /** The queue leaves: commit its offset and forget it. False keeps it (try again next run). */
@@ -37,6 +45,8 @@ export class RebalanceImpl {
   readonly subscriptionInner = new Map<string, SubscriptionData>();
   readonly topicSubscribeInfoTable = new Map<string, MessageQueue[]>();
   readonly processQueueTable = new Map<string, { mq: MessageQueue; pq: ProcessQueue }>();
+  /** Queues of the last run that could not be locked (orderly consumers). */
+  lockFailures = 0;
 
   constructor(
     private readonly instance: MQClientInstance,
@@ -52,6 +62,7 @@ export class RebalanceImpl {
   }
 
   async doRebalance(): Promise<void> {
+    this.lockFailures = 0;
     for (const topic of [...this.subscriptionInner.keys()]) {
       try {
         await this.rebalanceByTopic(topic);
@@ -111,7 +122,8 @@ export class RebalanceImpl {
     let changed = false;
     for (const [key, { mq, pq }] of this.processQueueTable) {
       if (mq.topic !== topic) continue;
-      const stale = !wanted.has(key);
+      // A queue dropped earlier whose removal did not finish is removed again (and re-added if wanted).
+      const stale = !wanted.has(key) || pq.dropped;
       const expired = !stale && this.host.consumeType === 'CONSUME_PASSIVELY' && pq.isPullExpired();
       if (!stale && !expired) continue;
       if (expired) this.log.warn({ mq }, 'pull of the queue is stuck, dropping it to start over');
@@ -121,7 +133,19 @@ export class RebalanceImpl {
         changed = true;
       }
     }
-    const added = [...wanted].filter(([key]) => !this.processQueueTable.has(key)).map(([, mq]) => mq);
+    let added = [...wanted].filter(([key]) => !this.processQueueTable.has(key)).map(([, mq]) => mq);
+    if (this.host.lockQueues && added.length > 0) {
+      const held = await this.lockBatch(added);
+      const lost = added.filter((mq) => !held.has(mqKey(mq)));
+      if (lost.length > 0) {
+        this.lockFailures += lost.length;
+        this.log.info(
+          { queues: lost.map((q) => `${q.brokerName}:${q.queueId}`), topic },
+          'doRebalance: queues locked by another consumer, not taken yet',
+        );
+      }
+      added = added.filter((mq) => held.has(mqKey(mq)));
+    }
     const offsets = await Promise.all(
       added.map((mq) => {
         this.host.removeDirtyOffset(mq);
@@ -141,6 +165,10 @@ export class RebalanceImpl {
       }
       if (this.processQueueTable.has(key)) return;
       const pq = new ProcessQueue();
+      if (this.host.lockQueues) {
+        pq.locked = true;
+        pq.lastLockTimestamp = Date.now();
+      }
       this.processQueueTable.set(key, { mq, pq });
       requests.push({ mq, pq, nextOffset });
       changed = true;
@@ -166,6 +194,85 @@ export class RebalanceImpl {
     entry.pq.dropped = true;
     await this.host.removeUnnecessaryMessageQueue(entry.mq, entry.pq);
     if (this.processQueueTable.get(key) === entry) this.processQueueTable.delete(key);
+  }
+
+  // ---- queue locks (orderly consumers) ----
+
+  private byBroker(mqs: readonly MessageQueue[]): Map<string, MessageQueue[]> {
+    const out = new Map<string, MessageQueue[]>();
+    for (const mq of mqs) {
+      const list = out.get(mq.brokerName);
+      if (list) list.push(mq);
+      else out.set(mq.brokerName, [mq]);
+    }
+    return out;
+  }
+
+  /**
+   * LOCK_BATCH_MQ per broker; returns the keys of the queues now held. Queues in the table are
+   * marked locked (with the time) or, when their broker answered without them, not locked.
+   */
+  async lockBatch(mqs: readonly MessageQueue[]): Promise<Set<string>> {
+    const held = new Set<string>();
+    const answered = new Set<string>();
+    await Promise.all(
+      [...this.byBroker(mqs)].map(async ([brokerName, list]) => {
+        const addr = this.instance.findBrokerAddressInSubscribe(brokerName, MASTER_ID, true)?.addr;
+        if (!addr) return;
+        try {
+          const locked = await this.instance.api.lockBatchMQ(addr, this.group, this.instance.clientId, list);
+          for (const mq of locked) held.add(mqKey(mq));
+          for (const mq of list) answered.add(mqKey(mq));
+        } catch (err) {
+          this.log.warn({ brokerName, addr, err: errorMessage(err) }, 'lock queues failed');
+        }
+      }),
+    );
+    const now = Date.now();
+    for (const mq of mqs) {
+      const key = mqKey(mq);
+      const entry = this.processQueueTable.get(key);
+      if (!entry) continue;
+      if (held.has(key)) {
+        entry.pq.locked = true;
+        entry.pq.lastLockTimestamp = now;
+      } else if (answered.has(key)) {
+        if (entry.pq.locked) this.log.warn({ mq }, 'the queue lock was lost');
+        entry.pq.locked = false;
+      }
+    }
+    return held;
+  }
+
+  async lock(mq: MessageQueue): Promise<boolean> {
+    return (await this.lockBatch([mq])).has(mqKey(mq));
+  }
+
+  /** Renews the lock of every queue held, except those being given back. */
+  async lockAll(): Promise<void> {
+    const mqs = [...this.processQueueTable.values()]
+      .filter(({ pq }) => !pq.dropped || pq.locked)
+      .map(({ mq }) => mq);
+    if (mqs.length > 0) await this.lockBatch(mqs);
+  }
+
+  /** UNLOCK_BATCH_MQ per broker (errors are logged). */
+  async unlock(mqs: readonly MessageQueue[], oneway: boolean): Promise<void> {
+    for (const mq of mqs) {
+      const entry = this.processQueueTable.get(mqKey(mq));
+      if (entry) entry.pq.locked = false;
+    }
+    await Promise.all(
+      [...this.byBroker(mqs)].map(async ([brokerName, list]) => {
+        const addr = this.instance.findBrokerAddressInSubscribe(brokerName, MASTER_ID, true)?.addr;
+        if (!addr) return;
+        try {
+          await this.instance.api.unlockBatchMQ(addr, this.group, this.instance.clientId, list, oneway);
+        } catch (err) {
+          this.log.warn({ brokerName, addr, err: errorMessage(err) }, 'unlock queues failed');
+        }
+      }),
+    );
   }
 
   /** Marks every queue dropped (shutdown): pending results are discarded. */

@@ -1,7 +1,9 @@
 /**
  * A message as consumers see it (upstream's MessageExt / MessageClientExt): the stored record's
  * fields, the body inflated when the producer compressed it, and `msgId` = the producer's
- * UNIQ_KEY when present (what Java consumers report), else the broker's offsetMsgId.
+ * UNIQ_KEY when present (what Java consumers report), else the broker's offsetMsgId. The store's
+ * `__CRC32#` record checksum property is not among the properties (other clients, reading the
+ * records as stored, still see it).
  */
 import { inflateSync } from 'node:zlib';
 import type { MessageExt as StoredMessage } from '../../common/message/message-record.js';
@@ -38,6 +40,8 @@ export class MessageExt extends Message {
   constructor(stored: StoredMessage, brokerName: string) {
     super(stored.topic, inflateIfCompressed(stored));
     this.properties = stored.properties;
+    // The store's own whole-record checksum: storage detail, not the message's.
+    this.properties.delete(MessageProperty.CRC32);
     this.flag = stored.flag;
     this.brokerName = brokerName;
     this.queueId = stored.queueId;

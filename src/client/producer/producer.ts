@@ -61,13 +61,16 @@ export class Producer {
   private readonly topics = new Set<string>();
   private readonly publishInfo = new Map<string, TopicPublishInfo>();
   private readonly fault: MQFaultStrategy;
-  private readonly inner: ProducerInner;
 
   constructor(options: ProducerOptions) {
     this.config = resolveProducerOptions(options);
     this.log = getLogger('client.producer').child({ group: this.config.producerGroup });
     this.fault = new MQFaultStrategy(this.config.sendLatencyFaultEnable);
-    this.inner = {
+  }
+
+  /** What the client instance sees of this producer. */
+  protected producerInner(): ProducerInner {
+    return {
       group: this.config.producerGroup,
       publishTopics: () => this.topics,
       updateTopicPublishInfo: (topic, info) => {
@@ -84,12 +87,17 @@ export class Producer {
     if (this.state !== 'CREATED') {
       throw new RmqError(ErrorCode.CLIENT_STATE, `The producer service state is ${this.state}, not CREATED`);
     }
-    const instance = getOrCreateClientInstance(this.config.client);
-    instance.registerProducer(this.inner);
+    const instance = this.acquireClientInstance();
+    instance.registerProducer(this.producerInner());
     this.instance = instance;
     instance.start();
     this.state = 'RUNNING';
     await instance.sendHeartbeatToAllBrokers();
+  }
+
+  /** The client instance this producer joins: the shared one of its client id. */
+  protected acquireClientInstance(): MQClientInstance {
+    return getOrCreateClientInstance(this.config.client);
   }
 
   async shutdown(): Promise<void> {

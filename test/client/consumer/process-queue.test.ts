@@ -89,3 +89,48 @@ describe('ProcessQueue offset tracking', () => {
     );
   });
 });
+
+describe('ProcessQueue orderly consumption', () => {
+  test('takeMessages hands out the lowest untaken messages; put back, they come again in order', () => {
+    const pq = new ProcessQueue();
+    pq.putMessages([1, 2, 3, 4, 5].map((o) => msg(o)));
+    const first = pq.takeMessages(2);
+    assert.deepEqual(
+      first.map((m) => m.queueOffset),
+      [1, 2],
+    );
+    assert.deepEqual(
+      pq.takeMessages(2).map((m) => m.queueOffset),
+      [3, 4],
+      'taken ones are skipped',
+    );
+    pq.makeMessagesToConsumeAgain(first);
+    assert.equal(pq.msgCount, 5, 'taken messages still count until finished');
+    assert.deepEqual(
+      pq.takeMessages(10).map((m) => m.queueOffset),
+      [1, 2, 5],
+    );
+  });
+
+  test('finishing a taken batch commits past it; finished messages are not taken again', () => {
+    const pq = new ProcessQueue();
+    const all = [10, 11, 12].map((o) => msg(o));
+    pq.putMessages(all);
+    const batch = pq.takeMessages(2);
+    assert.equal(pq.removeMessages(batch), 12);
+    assert.deepEqual(
+      pq.takeMessages(5).map((m) => m.queueOffset),
+      [12],
+    );
+    assert.equal(pq.removeMessages([all[2]!]), 13);
+    assert.deepEqual(pq.takeMessages(5), []);
+  });
+
+  test('a lock not renewed for 30 s is expired', () => {
+    const pq = new ProcessQueue();
+    const now = Date.now();
+    pq.lastLockTimestamp = now;
+    assert.equal(pq.isLockExpired(now + 30_000), false);
+    assert.equal(pq.isLockExpired(now + 30_001), true);
+  });
+});

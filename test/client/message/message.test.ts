@@ -92,6 +92,20 @@ describe('MessageExt', () => {
     assert.equal(noUniq.msgId, noUniq.offsetMsgId);
   });
 
+  test("the store's __CRC32# record checksum is not among a MessageExt's properties", () => {
+    const m = stored(
+      Buffer.from('x'),
+      0,
+      new Map([
+        ['TAGS', 'TagA'],
+        ['__CRC32#', '1234567890'],
+      ]),
+    );
+    assert.deepEqual([...m.properties.keys()], ['TAGS']);
+    assert.equal(m.getProperty('__CRC32#'), undefined);
+    assert.doesNotMatch(m.toString(), /__CRC32#/);
+  });
+
   test('a compressed body (legacy flag or zlib type bits) is inflated; unknown types are left alone', () => {
     const body = Buffer.from('compress me '.repeat(100));
     const z = deflateSync(body);
