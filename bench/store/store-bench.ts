@@ -1,162 +1,134 @@
 /**
  * Message store benchmark: append throughput (ASYNC_FLUSH 100 B / 1 KiB / 4 KiB; SYNC_FLUSH 1 KiB
- * with 1, 16, 256 concurrent puts), read throughput by queue, and peak RSS while appending 2 GiB.
- * Prints one line per case and, last, one JSON object with every figure. Uses a temp dir under
- * /tmp, deleted at the end. Run: npm run bench:store
+ * with 1, 16, 256 concurrent puts), read throughput by queue, peak RSS while appending 2 GiB, and
+ * the restart after kill -9 of a ~3 GiB store. Prints one line per case and, last, one JSON object
+ * with every figure. Uses a temp dir under /tmp, deleted at the end. Run: npm run bench:store
+ *
+ *   --repeat=N     run the sequence N times; figures are medians, `<figure>_best` the best run
+ *   --only=a,b     cases: probe, async_100b, async_1k (with read_1k), async_4k, sync, rss, restart
+ *   --config=JSON  store config overrides for every case, e.g. '{"commitLogDirectIo":false}'
+ *   --tsx          run the TypeScript sources through tsx instead of a compiled build
+ *
+ * By default the sources are compiled with tsc first (into node_modules/.cache/rmq-store-bench)
+ * and the compiled JavaScript is measured: that is what a broker runs. The JSON says which
+ * (`"runtime"`), with the load average around the run, since other work on this two-core machine
+ * moves every figure.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MessageStore } from '../../src/store/message-store.js';
-import { defaultMessageStoreConfig, type MessageStoreConfig } from '../../src/store/message-store-config.js';
-import type { MessageToStore } from '../../src/store/store-types.js';
-import { encodeSocketAddr } from '../../src/common/socket-address.js';
+import { fileURLToPath } from 'node:url';
 
-const MiB = 1024 * 1024;
-const root = mkdtempSync(join(tmpdir(), 'rmq-store-bench-'));
-const figures: Record<string, number> = {};
-let peakRss = 0;
-const rssTimer = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage.rss());
-}, 20);
+process.env.ROCKETMQ_LOG_LEVEL ??= 'warn';
+const argv = process.argv.slice(2);
+const arg = (name: string): string | undefined =>
+  argv
+    .find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+    ?.split('=')
+    .slice(1)
+    .join('=') ?? (argv.includes(`--${name}`) ? '' : undefined);
+const here = fileURLToPath(import.meta.url);
+const isTs = here.endsWith('.ts');
 
-function config(name: string, over: Partial<MessageStoreConfig> = {}): MessageStoreConfig {
-  return defaultMessageStoreConfig({ storePathRootDir: join(root, name), ...over });
-}
-
-const bornHost = encodeSocketAddr({ host: '10.0.0.1', port: 40000 });
-let uniq = 0;
-function message(topic: string, queueId: number, body: Buffer): MessageToStore {
-  uniq++;
-  return {
-    topic,
-    queueId,
-    body,
-    flag: 0,
-    properties: `TAGS\u0001TagA\u0002UNIQ_KEY\u00017F0000010F2A1B2C3D4E${uniq.toString(16).toUpperCase().padStart(12, '0')}\u0002WAIT\u0001true`,
-    sysFlag: 0,
-    bornTimestamp: Date.now(),
-    bornHost,
-  };
-}
-
-/** Puts `count` messages keeping `window` in flight; returns elapsed seconds. */
-async function run(
-  store: MessageStore,
-  count: number,
-  window: number,
-  size: number,
-  queues: number,
-): Promise<number> {
-  const body = Buffer.alloc(size, 0x61);
-  let issued = 0;
-  let done = 0;
-  let failed = 0;
-  const t0 = process.hrtime.bigint();
-  await new Promise<void>((resolve) => {
-    const next = (): void => {
-      while (issued < count && issued - done < window) {
-        const i = issued++;
-        store.putMessage(message('BenchTopic', i % queues, body)).then(
-          (r) => {
-            if (r.status !== 'PUT_OK') failed++;
-            done++;
-            if (done === count) resolve();
-            else if (issued < count) next();
-          },
-          () => {
-            failed++;
-            done++;
-            if (done === count) resolve();
-          },
-        );
-      }
-    };
-    next();
-  });
-  if (failed > 0) throw new Error(`${failed} puts failed`);
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
-function report(name: string, msgs: number, bytes: number, secs: number): void {
-  const mps = msgs / secs;
-  const mibs = bytes / MiB / secs;
-  figures[`${name}_msgs`] = Math.round(mps);
-  figures[`${name}_mibs`] = Math.round(mibs * 10) / 10;
-  console.log(
-    `${name.padEnd(16)} ${Math.round(mps).toString().padStart(9)} msgs/s ${mibs.toFixed(1).padStart(8)} MiB/s  (${msgs} msgs in ${secs.toFixed(2)} s)`,
+if (isTs && arg('tsx') === undefined) {
+  // Compile and measure the JavaScript a broker would run (see the header).
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const out = join(root, 'node_modules', '.cache', 'rmq-store-bench');
+  rmSync(out, { recursive: true, force: true });
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      ...['--outDir', out, '--rootDir', root, '--module', 'nodenext', '--moduleResolution', 'nodenext'],
+      ...['--target', 'es2023', '--skipLibCheck', '--types', 'node', '--declaration', 'false'],
+      ...['--sourceMap', 'false', '--strict', 'false', '--noEmitOnError', 'false'],
+      join(root, 'bench', 'store', 'store-bench.ts'),
+      join(root, 'bench', 'store', 'restart-child.ts'),
+    ],
+    { cwd: root, stdio: 'inherit' },
   );
-}
-
-async function asyncCase(name: string, size: number, totalBytes: number): Promise<MessageStore> {
-  const store = new MessageStore(config(name), { storeHost: { host: '127.0.0.1', port: 10911 } });
-  await store.start();
-  const count = Math.floor(totalBytes / size);
-  const secs = await run(store, count, Math.min(16384, Math.floor((32 * MiB) / size)), size, 4);
-  report(name, count, count * size, secs);
-  return store;
-}
-
-async function syncCase(name: string, concurrency: number, seconds: number): Promise<void> {
-  const store = new MessageStore(config(name, { flushDiskType: 'SYNC_FLUSH' }), {
-    storeHost: { host: '127.0.0.1', port: 10911 },
+  if (tsc.status !== 0 && tsc.status !== 2) process.exit(tsc.status ?? 1);
+  const r = spawnSync(process.execPath, [join(out, 'bench', 'store', 'store-bench.js'), ...argv], {
+    cwd: root,
+    stdio: 'inherit',
   });
-  await store.start();
-  // Estimate a count that takes about `seconds`.
-  const probe = await run(store, concurrency * 20, concurrency, 1024, 4);
-  const count = Math.max(concurrency * 20, Math.floor(((concurrency * 20) / probe) * seconds));
-  const secs = await run(store, count, concurrency, 1024, 4);
-  report(name, count, count * 1024, secs);
-  await store.shutdown();
+  rmSync(out, { recursive: true, force: true });
+  process.exit(r.status ?? 1);
 }
 
-async function readCase(store: MessageStore, name: string): Promise<void> {
-  let msgs = 0;
-  let bytes = 0;
-  const t0 = process.hrtime.bigint();
-  for (let q = 0; q < 4; q++) {
-    let offset = 0;
-    const max = store.getMaxOffsetInQueue('BenchTopic', q);
-    while (offset < max) {
-      const r = await store.getMessage('g', 'BenchTopic', q, offset, 32);
-      if (r.status !== 'FOUND') throw new Error(`read ${q}@${offset}: ${r.status}`);
-      msgs += r.messages.length;
-      bytes += r.bufferTotalSize;
-      offset = r.nextBeginOffset;
-    }
+const { MiB, asyncCase, readCase, restartCase, rssCase, syncCase } = await import('./bench-cases.js');
+const { diskProbe } = await import('./disk-probe.js');
+
+const repeat = Math.max(1, Number(arg('repeat') ?? 1));
+const only = arg('only')?.split(',');
+const want = (c: string): boolean => !only || only.includes(c);
+const root = mkdtempSync(join(tmpdir(), 'rmq-store-bench-'));
+const peakRss = { value: 0 };
+const rssTimer = setInterval(() => {
+  peakRss.value = Math.max(peakRss.value, process.memoryUsage.rss());
+}, 20);
+const base = JSON.parse(arg('config') || '{}') as Record<string, unknown>;
+const runs: Record<string, number>[] = [];
+const load0 = loadavg()[0]!;
+
+async function once(): Promise<Record<string, number>> {
+  const ctx = { root, figures: {} as Record<string, number>, base, peakRss };
+  if (want('probe')) await diskProbe(root, ctx.figures);
+  if (want('async_100b')) await (await asyncCase(ctx, 'async_100b', 100, 128 * MiB)).shutdown();
+  if (want('async_1k')) {
+    const s1k = await asyncCase(ctx, 'async_1k', 1024, 1024 * MiB);
+    await s1k.reput.caughtUp();
+    await readCase(ctx, s1k, 'read_1k');
+    await s1k.shutdown();
   }
-  report(name, msgs, bytes, Number(process.hrtime.bigint() - t0) / 1e9);
-}
-
-async function main(): Promise<void> {
-  const s100 = await asyncCase('async_100b', 100, 128 * MiB);
-  await s100.shutdown();
-  const s1k = await asyncCase('async_1k', 1024, 1024 * MiB);
-  await s1k.reput.caughtUp();
-  await readCase(s1k, 'read_1k');
-  await s1k.shutdown();
+  if (want('async_4k')) await (await asyncCase(ctx, 'async_4k', 4096, 1024 * MiB)).shutdown();
+  rmSync(join(root, 'async_100b'), { recursive: true, force: true });
   rmSync(join(root, 'async_1k'), { recursive: true, force: true });
-  const s4k = await asyncCase('async_4k', 4096, 1024 * MiB);
-  await s4k.shutdown();
   rmSync(join(root, 'async_4k'), { recursive: true, force: true });
-  await syncCase('sync_1k_1', 1, 2);
-  await syncCase('sync_1k_16', 16, 2);
-  await syncCase('sync_1k_256', 256, 3);
-  // Peak RSS while appending 2 GiB of 4 KiB messages.
-  peakRss = 0;
-  const big = await asyncCase('rss_2g', 4096, 2048 * MiB);
-  await big.shutdown();
-  figures.peak_rss_mib = Math.round((peakRss / MiB) * 10) / 10;
-  console.log(`peak RSS while appending 2 GiB: ${figures.peak_rss_mib} MiB`);
+  if (want('sync')) {
+    await syncCase(ctx, 'sync_1k_1', 1, 2);
+    await syncCase(ctx, 'sync_1k_16', 16, 2);
+    await syncCase(ctx, 'sync_1k_256', 256, 3);
+  }
+  if (want('rss')) await rssCase(ctx);
+  if (want('restart')) await restartCase(ctx, isTs);
+  return ctx.figures;
 }
 
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    clearInterval(rssTimer);
-    rmSync(root, { recursive: true, force: true });
-    console.log(JSON.stringify(figures));
-  });
+/** Lower is better for these; higher for throughput. */
+const lowerIsBetter = (k: string): boolean => k === 'peak_rss_mib' || k.endsWith('_ms');
+
+function summary(): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const k of Object.keys(runs[0] ?? {})) {
+    const v = runs.map((r) => r[k]!).sort((a, b) => a - b);
+    out[k] = v[Math.floor((v.length - 1) / 2)]!;
+    if (runs.length > 1) out[`${k}_best`] = lowerIsBetter(k) ? v[0]! : v[v.length - 1]!;
+  }
+  out.runs = runs.length;
+  out.runtime = isTs ? 'tsx' : 'compiled';
+  out.node = process.version;
+  out.cpus = cpus().length;
+  out.loadavg_start = Math.round(load0 * 100) / 100;
+  out.loadavg_end = Math.round(loadavg()[0]! * 100) / 100;
+  if (Object.keys(base).length > 0) out.config = JSON.stringify(base);
+  return out;
+}
+
+try {
+  console.log(
+    `store bench: ${isTs ? 'TypeScript through tsx' : 'compiled JavaScript'}, ${repeat} run(s), data in ${root}`,
+  );
+  for (let i = 0; i < repeat; i++) {
+    if (repeat > 1) console.log(`-- run ${i + 1}/${repeat} (load average ${loadavg()[0]!.toFixed(2)})`);
+    runs.push(await once());
+  }
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  clearInterval(rssTimer);
+  rmSync(root, { recursive: true, force: true });
+  console.log(JSON.stringify(summary()));
+}

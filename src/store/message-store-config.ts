@@ -126,6 +126,8 @@ export const messageStoreConfigSchema = new ConfigSchema({
    * where the file system supports it; falls back to ordinary writes elsewhere (ADR 0002).
    */
   commitLogDirectIo: boolKey(true),
+  /** This store's own: compute record CRCs on a worker thread when many are waiting (ADR 0002). */
+  commitLogSealThread: boolKey(true),
 });
 
 export type MessageStoreConfig = ConfigOf<typeof messageStoreConfigSchema.defs>;

@@ -121,6 +121,8 @@ export class MessageStore {
       Math.min(config.writeBufferSize, config.mappedFileSizeCommitLog),
       config.maxWriteQueueBytes,
       config.commitLogDirectIo,
+      config.enabledAppendPropCRC,
+      config.commitLogSealThread,
       clLog,
     );
     this.consumeQueues = new ConsumeQueueStore(
@@ -219,6 +221,7 @@ export class MessageStore {
   }
 
   private async recover(): Promise<RecoveryReport> {
+    const t0 = Date.now();
     const abnormal = this.abort.exists();
     await this.fs.mkdir(this.paths.commitLog);
     await this.checkpoint.open();
@@ -226,6 +229,7 @@ export class MessageStore {
     await this.consumeQueues.load();
     await this.index?.load();
     const { start, trustedEnd } = await chooseScanStart(this.commitLog, this.checkpoint, abnormal);
+    const t1 = Date.now();
     let validEnd = start;
     let scanned = 0;
     let problems: RecoveryReport['problems'] = [];
@@ -243,6 +247,7 @@ export class MessageStore {
     } else {
       await this.consumeQueues.truncateFromPhy(validEnd);
     }
+    const t2 = Date.now();
     await this.commitLog.files.truncateDirty(validEnd);
     const queueOffsets = new Map<string, number>();
     for (const cq of this.consumeQueues.all()) queueOffsets.set(`${cq.topic}-${cq.queueId}`, cq.maxOffset);
@@ -252,7 +257,15 @@ export class MessageStore {
     this.flusher.flushedOffset = validEnd;
     if (this.commitLog.files.files.length > 0) await this.cleaner.cleanQueues();
     await this.checkpointService.run();
-    const report: RecoveryReport = { abnormal, scanFrom: start, validEnd, scannedBytes: scanned, problems };
+    const t3 = Date.now();
+    const report: RecoveryReport = {
+      abnormal,
+      scanFrom: start,
+      validEnd,
+      scannedBytes: scanned,
+      problems,
+      timings: { loadMs: t1 - t0, scanMs: t2 - t1, finishMs: t3 - t2 },
+    };
     this.log.info(report, abnormal ? 'recovered after an abnormal exit' : 'store loaded');
     return report;
   }
@@ -267,6 +280,7 @@ export class MessageStore {
     this.preallocator?.stop();
     await this.cleaner.stop();
     await this.checkpointService.stop();
+    await this.commitLog.stopWriter();
     await this.flusher.flushAll();
     const cleanEnd =
       this.reput.reputFromOffset >= this.commitLog.writtenOffset && this.commitLog.state === 'OK';

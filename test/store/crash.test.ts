@@ -19,8 +19,13 @@ interface Ack {
 }
 
 /** Runs the appending child until `minAcks` acks arrived, then SIGKILLs it. */
-async function appendAndKill(cfg: Partial<MessageStoreConfig>, minAcks: number): Promise<Ack[]> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, JSON.stringify(cfg), 'append'], {
+async function appendAndKill(
+  cfg: Partial<MessageStoreConfig>,
+  minAcks: number,
+  inFlight = 32,
+): Promise<Ack[]> {
+  const args = ['--import', 'tsx', child, JSON.stringify(cfg), 'append', String(inFlight)];
+  const proc = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ROCKETMQ_LOG_LEVEL: 'error' },
   });
@@ -93,21 +98,37 @@ async function verify(cfg: MessageStoreConfig, acks: Ack[]): Promise<void> {
   }
 }
 
+const small = {
+  mappedFileSizeCommitLog: 256 * 1024,
+  mappedFileSizeConsumeQueue: 20 * 500,
+  maxHashSlotNum: 1000,
+  maxIndexNum: 100000,
+  flushIntervalConsumeQueue: 100,
+  writeBufferSize: 64 * 1024,
+};
+
 for (const flushDiskType of ['SYNC_FLUSH', 'ASYNC_FLUSH'] as const) {
-  test(`kill -9 under ${flushDiskType}: every acked message reads back, queues agree`, async () => {
-    const root = tempDir();
-    const cfg = {
-      storePathRootDir: root,
-      flushDiskType,
-      mappedFileSizeCommitLog: 256 * 1024,
-      mappedFileSizeConsumeQueue: 20 * 500,
-      maxHashSlotNum: 1000,
-      maxIndexNum: 100000,
-      flushIntervalConsumeQueue: 100,
-      writeBufferSize: 64 * 1024,
-    };
-    const acks = await appendAndKill(cfg, flushDiskType === 'SYNC_FLUSH' ? 2000 : 6000);
-    assert.ok(acks.length > 0);
-    await verify(defaultMessageStoreConfig(cfg), acks);
-  });
+  for (const commitLogDirectIo of [true, false]) {
+    const io = commitLogDirectIo ? 'direct writes' : 'page cache writes';
+    test(`kill -9 under ${flushDiskType} (${io}): every acked message reads back, queues agree`, async () => {
+      const cfg = { storePathRootDir: tempDir(), flushDiskType, commitLogDirectIo, ...small };
+      const acks = await appendAndKill(cfg, flushDiskType === 'SYNC_FLUSH' ? 2000 : 6000);
+      assert.ok(acks.length > 0);
+      await verify(defaultMessageStoreConfig(cfg), acks);
+    });
+  }
 }
+
+// Large staged batches: records are sealed on the worker thread and written in big direct writes
+// that end inside records (the log's written end must still land on a record boundary).
+test('kill -9 with 1024 puts in flight and 4 MiB staging (sealing worker, direct writes)', async () => {
+  const cfg = {
+    storePathRootDir: tempDir(),
+    flushDiskType: 'ASYNC_FLUSH' as const,
+    ...small,
+    mappedFileSizeCommitLog: 8 * 1024 * 1024,
+    writeBufferSize: 4 * 1024 * 1024,
+  };
+  const acks = await appendAndKill(cfg, 30000, 1024);
+  await verify(defaultMessageStoreConfig(cfg), acks);
+});

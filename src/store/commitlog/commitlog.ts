@@ -8,13 +8,13 @@
  *
  * Write path (single owner, the event loop): `append*` picks the offset, assigns queue offsets and
  * encodes the records into a staging chunk (staging.ts) with no await in between, so no lock is
- * needed; what the dispatcher will need goes into the dispatch ring (no object per message). A
- * drain loop writes staged bytes with positional writes, one write at a time, in offset order;
- * `writtenOffset` (all bytes below it are in the kernel) only moves forward after a write
- * completed, and only then are the puts waiting for it resolved. A failed write (ENOSPC, EIO)
- * fails every put not yet written, zeroes whatever part of the failed range reached the file,
- * rolls the queue offsets back and resumes: stored data is never corrupted. Readers only ever read
- * below `writtenOffset`.
+ * needed; what the dispatcher will need goes into the dispatch ring (no object per message). The
+ * write loop (write-loop.ts) seals the records (CRCs) and writes them with positional writes, one
+ * write at a time, in offset order; `writtenOffset` (all bytes below it are in the kernel, always a
+ * record boundary) only moves forward after a write completed, and only then are the puts waiting
+ * for it resolved. A failed write (ENOSPC, EIO) fails every put not yet written, zeroes whatever
+ * part of the failed range reached the file, rolls the queue offsets back and resumes: stored data
+ * is never corrupted. Readers only ever read below `writtenOffset`.
  */
 import { BLANK_MAGIC_CODE } from '../../common/message/message-record.js';
 import { transactionValue, MessageSysFlag } from '../../common/message/message-sysflag.js';
@@ -26,14 +26,15 @@ import type { PreparedMessage, RecordEncoder } from './record-encoder.js';
 import { DispatchRing } from '../dispatch/dispatch-ring.js';
 import type { DispatchKeys } from '../dispatch/dispatch-keys.js';
 import { BLOCK, Staging, type Chunk } from './staging.js';
+import { WriteLoop } from './write-loop.js';
 import { WaiterQueue } from './waiter-queue.js';
 import type { AppendResult } from '../append-result.js';
 import { PutMessageStatus } from '../store-types.js';
 
 /** Spare bytes a segment always keeps for its end-of-file filler. */
 export const END_FILE_MIN_BLANK_LENGTH = 8;
-/** Written chunks kept in memory for readers of the newest messages. */
-const RECENT_CHUNKS = 4;
+/** Staging slots beyond what maxWriteQueueBytes needs: written chunks kept for readers, the open one. */
+const SPARE_SLOTS = 12;
 
 export interface AppendedRange {
   firstPhyOffset: number;
@@ -76,8 +77,7 @@ export class CommitLog {
   /** Next queue offset per topic, indexed by queue id (no per-put key string). */
   private readonly queueOffsets = new Map<string, number[]>();
   private readonly staging: Staging;
-  private writing = false;
-  private drainScheduled = false;
+  private readonly loop: WriteLoop;
   private readonly pushKey = (hash: number): void => this.dispatch.pushKey(hash);
   private readonly okResult = (r: AppendResult | undefined): unknown =>
     r ? { status: PutMessageStatus.PUT_OK, appendResult: r } : true;
@@ -94,12 +94,25 @@ export class CommitLog {
     chunkSize: number,
     readonly maxWriteQueueBytes: number,
     directIo: boolean,
+    appendCrc: boolean,
+    sealThread: boolean,
     private readonly log: Logger,
   ) {
     this.files = new MappedFileQueue(fs, dir, fileSize, log);
-    const slots = Math.ceil(maxWriteQueueBytes / chunkSize) + RECENT_CHUNKS + 2;
+    const slots = Math.ceil(maxWriteQueueBytes / chunkSize) + SPARE_SLOTS;
     // Direct writes cover whole 4 KiB blocks, so a segment must be made of whole blocks.
-    this.staging = new Staging(chunkSize, RECENT_CHUNKS, slots, directIo && fileSize % BLOCK === 0);
+    this.staging = new Staging(chunkSize, slots, directIo && fileSize % BLOCK === 0);
+    this.loop = new WriteLoop(this, this.staging, appendCrc, sealThread, log);
+  }
+
+  /** Whether the log takes appends (not failed, not repairing). */
+  get writable(): boolean {
+    return this.state === 'OK';
+  }
+
+  /** Stops the sealing worker (shutdown, after drained()). */
+  async stopWriter(): Promise<void> {
+    await this.loop.stop();
   }
 
   /** Whether appends are written with O_DIRECT where the file system allows it. */
@@ -218,7 +231,7 @@ export class CommitLog {
   private encodeOne(c: Chunk, p: PreparedMessage, queueOffset: number, storeTs: number): number {
     const phy = this.stagedOffset;
     const m = p.msg;
-    const size = this.encoder.encode(c.buf, c.used, p, phy, queueOffset, storeTs);
+    const size = this.encoder.encode(c.buf, c.used, p, phy, queueOffset, storeTs, false);
     c.used += size;
     this.stagedOffset += size;
     this.dispatch.push(
@@ -259,7 +272,7 @@ export class CommitLog {
     this.lastQueueOffset = qo;
     c.end = this.stagedOffset;
     c.lastStoreTs = storeTs;
-    this.scheduleDrain();
+    this.loop.schedule();
     return phy;
   }
 
@@ -287,7 +300,7 @@ export class CommitLog {
     c.end = this.stagedOffset;
     c.lastStoreTs = storeTs;
     range.endOffset = this.stagedOffset;
-    this.scheduleDrain();
+    this.loop.schedule();
     return range;
   }
 
@@ -301,15 +314,16 @@ export class CommitLog {
     while (pos < data.length) {
       const file = this.currentFile();
       const n = Math.min(data.length - pos, file.fileEndOffset - this.stagedOffset);
-      const c = this.staging.chunkFor(file, Math.min(n, this.staging.chunkSize), this.stagedOffset);
+      const c = this.staging.chunkFor(file, Math.min(n, this.staging.chunkSize), this.stagedOffset, true);
       const take = Math.min(n, c.buf.length - c.used);
       data.copy(c.buf, c.used, pos, pos + take);
       c.used += take;
+      c.crcTo = c.used;
       pos += take;
       this.stagedOffset += take;
       c.end = this.stagedOffset;
     }
-    this.scheduleDrain();
+    this.loop.schedule();
     return true;
   }
 
@@ -361,110 +375,8 @@ export class CommitLog {
     return file;
   }
 
-  private scheduleDrain(): void {
-    if (this.drainScheduled || this.writing) return;
-    this.drainScheduled = true;
-    setImmediate(() => void this.drain());
-  }
-
-  private async drain(): Promise<void> {
-    this.drainScheduled = false;
-    if (this.writing) return;
-    this.writing = true;
-    const st = this.staging;
-    try {
-      while (this.state === 'OK') {
-        const c = st.chunks[0];
-        if (!c) break;
-        if (c.written === c.used) {
-          if (!c.sealed) break;
-          st.completeHead();
-          if (c.end > this.writtenOffset) this.advance(c.end, c.lastStoreTs);
-          continue;
-        }
-        const direct = st.isAligned(c) && c.file.directOpened !== false;
-        if (direct && c.file.directOpened === undefined) {
-          // Opening yields: appends may land meanwhile, so look at the chunk again afterwards.
-          await c.file.openDirect();
-          continue;
-        }
-        const rel = c.start - c.file.fileFromOffset;
-        const gate = this.beforeWrite?.(c.file, rel + c.written, rel + c.used);
-        if (gate) {
-          await gate;
-          continue;
-        }
-        // From here to the write call nothing yields, so [from, to) is exactly what is staged.
-        const from = c.written;
-        const to = c.used;
-        const ts = c.lastStoreTs;
-        let done = to;
-        if (direct) done = await this.writeDirect(c, from, to, rel);
-        else await c.file.write(c.buf, from, to - from, rel + from);
-        c.written = done;
-        if (c.sealed && c.written === c.used) {
-          st.completeHead();
-          this.advance(c.end, ts);
-        } else {
-          // writtenOffset stays on a record boundary: the flusher, the checkpoint and recovery
-          // start from it, and a direct write may stop inside a record.
-          const end = done === to ? to : this.recordBoundaryBefore(c, done);
-          if (c.start + end > this.writtenOffset) this.advance(c.start + end, done === to ? ts : 0);
-        }
-        // A partial block left behind: let the puts just answered append more first (setImmediate
-        // runs after their callbacks), so the block goes out full with them, not on its own.
-        if (done < to && c === st.cur) break;
-      }
-    } catch (err) {
-      await this.onWriteError(err);
-    } finally {
-      this.writing = false;
-    }
-    const head = st.chunks[0];
-    if (head && head.written < head.used && this.state === 'OK') this.scheduleDrain();
-  }
-
-  /**
-   * Writes chunk bytes from `from` with O_DIRECT as whole blocks; returns how far it wrote.
-   * A sealed chunk receives no more appends, so its last block is zero-padded in place and goes
-   * out with the rest. In the open chunk, with whole blocks to write, it stops at the last full one:
-   * the partial block is written with the data that follows it by the next pass (under load there
-   * always is some), so no small write is spent on it. Only when the partial block is all that is
-   * left does it go out, through the zero-padded bounce page (the chunk's bytes after `to` may
-   * change while the write is in flight). The next write rewrites that block with what follows;
-   * its earlier bytes are identical, so nothing acknowledged moves.
-   */
-  private async writeDirect(c: Chunk, from: number, to: number, rel: number): Promise<number> {
-    const a = from - (from % BLOCK);
-    if (c.sealed && to === c.used) {
-      const b = Math.ceil(to / BLOCK) * BLOCK;
-      c.buf.fill(0, to, b);
-      await c.file.writeDirect(c.buf, a, b - a, rel + a, rel + to);
-      return to;
-    }
-    const b = to - (to % BLOCK);
-    if (b > a) {
-      await c.file.writeDirect(c.buf, a, b - a, rel + a, rel + b);
-      return Math.max(b, from);
-    }
-    const bounce = this.staging.bounce!;
-    c.buf.copy(bounce, 0, b, to);
-    bounce.fill(0, to - b);
-    await c.file.writeDirect(bounce, 0, BLOCK, rel + b, rel + to);
-    return to;
-  }
-
-  /** The end of the last record of chunk `c` that lies wholly below chunk position `limit`. */
-  private recordBoundaryBefore(c: Chunk, limit: number): number {
-    let pos = this.writtenOffset - c.start;
-    for (;;) {
-      const size = c.buf.readInt32BE(pos);
-      if (size <= 0 || pos + size > limit) return pos;
-      pos += size;
-    }
-  }
-
-  private advance(offset: number, storeTs: number): void {
+  /** Called by the write loop: every byte below `offset` (a record boundary) is in the kernel. */
+  advance(offset: number, storeTs: number): void {
     this.writtenOffset = offset;
     if (storeTs > 0) this.writtenStoreTimestamp = storeTs;
     this.waiters.releaseUpTo(offset, this.okResult);
@@ -472,7 +384,7 @@ export class CommitLog {
   }
 
   /** A write failed: nothing at or after writtenOffset is stored; undo it and resume. */
-  private async onWriteError(err: unknown): Promise<void> {
+  async onWriteError(err: unknown): Promise<void> {
     const validEnd = this.writtenOffset;
     const noSpace = isNoSpace(err);
     this.state = 'REPAIRING';

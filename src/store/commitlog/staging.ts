@@ -1,156 +1,185 @@
 /**
  * The CommitLog's staging buffers ("chunks"): appends are encoded into the current chunk at the
- * offset they are given; the drain loop (commitlog.ts) hands each chunk's bytes to the file in
- * offset order. A chunk covers part of exactly one segment.
+ * offset they are given; the drain loop (commitlog.ts) seals (record-seal.ts) and writes each
+ * chunk's bytes in offset order. A chunk covers part of exactly one segment.
  *
  * Buffers are recycled, never freed: on this kind of VM first touching fresh memory costs far more
  * than the copy itself (a host page fault per 4 KiB), and a chunk allocated per few MiB appended
- * showed up as a quarter of the main thread's time in page faults. Chunks that are completely
- * written stay readable for a while (`recent`), so readers of the newest messages get a copy from
- * memory instead of a file read.
+ * showed up as a quarter of the main thread's time in page faults. They live in one shared
+ * WebAssembly.Memory (the arena): shared so the sealing worker sees them, page-aligned (the only
+ * aligned allocation JavaScript has) for direct I/O. Written chunks stay readable for a while
+ * (`recent`), so readers of the newest messages get a copy from memory instead of a file read.
  *
  * Direct I/O (`aligned`): O_DIRECT writes need memory, file offset and length aligned to the
- * block size (4 KiB here). Chunk buffers then come from one WebAssembly.Memory (page-aligned, and
- * the only page-aligned allocation JavaScript can ask for), each chunk starts at a 4 KiB boundary
- * of its segment, and a chunk that starts inside a block first copies that block's earlier bytes
- * (already written) from the previous chunk or from `headBlock`, so every write can cover whole
- * blocks. The partial last block of a write goes out through a separate bounce page padded with
- * zeros (the chunk's own bytes past `used` may be filled by appends while the write is in flight).
+ * block size (4 KiB here). Each chunk then starts at a 4 KiB boundary of its segment, and a chunk
+ * that starts inside a block holds a copy of that block's earlier bytes (already written) so every
+ * write covers whole blocks. The copy comes from the previous chunk once it is completely written
+ * (only then are its records sealed), or from `headBlock` after a restart or a repair.
  */
 import type { MappedFile } from '../mapped-file.js';
 
 // lib ES2023 has no WebAssembly types; this is the one constructor used here.
 declare const WebAssembly: {
-  Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => {
-    buffer: ArrayBuffer | SharedArrayBuffer;
-  };
+  Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => { buffer: SharedArrayBuffer };
 };
 
 export const BLOCK = 4096;
 const WASM_PAGE = 65536;
+/** Written chunks kept for readers: at most this many bytes and chunks. */
+const RECENT_BYTES = 16 * 1024 * 1024;
+const RECENT_CHUNKS = 8;
 
 export interface Chunk {
   file: MappedFile;
   buf: Buffer;
   /** Absolute CommitLog offset of buf[0]. */
   start: number;
-  /** Bytes of buf holding staged data (from buf[0], head copy included). */
+  /** Bytes of buf holding staged data (from buf[0], head included). */
   used: number;
+  /** Bytes of buf whose records are sealed (CRCs filled in). */
+  crcTo: number;
   /** Bytes of buf handed to the kernel. */
   written: number;
   /** Absolute offset one past the chunk's logical end (after a filler: the segment end). */
   end: number;
   sealed: boolean;
   lastStoreTs: number;
-  /** Arena slot (aligned chunks), -1 for a one-off buffer. */
+  /** Arena slot, -1 for a one-off buffer (not shared, not aligned). */
   slot: number;
+  /** buf[0, headPending) is still to be copied from `headFrom` (see completeHead). */
+  headPending: number;
+  headFrom: Chunk | undefined;
+  /** Raw bytes from a master (already sealed): never sealed again. */
+  raw: boolean;
 }
 
 export class Staging {
   /** Chunks not yet completely written, in offset order. */
   chunks: Chunk[] = [];
   cur: Chunk | undefined;
-  /**
-   * Aligned mode: bytes of the block holding the log's end, from its 4 KiB boundary up to the end
-   * (read from the file after a restart or a repair; empty when the end is block aligned).
-   */
+  /** Aligned mode: the bytes of the block holding the log's end, up to the end (after a restart). */
   headBlock: { start: number; bytes: Buffer } | undefined;
+  /** The shared memory every slot lives in. */
+  readonly arena: SharedArrayBuffer;
+  readonly slotSize: number;
   /** Completely written chunks kept for reads, oldest first. */
   private recent: Chunk[] = [];
-  private readonly pool: Buffer[] = [];
+  private recentBytes = 0;
   private readonly freeSlots: number[] = [];
-  private readonly arena: Buffer | undefined;
-  private readonly slotSize: number;
-  /** Aligned mode: the zero-padded copy of a write's partial last block. */
-  readonly bounce: Buffer | undefined;
+  private readonly arenaBuf: Buffer;
 
   constructor(
     readonly chunkSize: number,
-    private readonly keepRecent: number,
-    private readonly maxPooled: number,
+    slots: number,
     readonly aligned: boolean,
   ) {
-    this.slotSize = aligned ? Math.ceil(chunkSize / WASM_PAGE) * WASM_PAGE : chunkSize;
-    if (aligned) {
-      // One extra page holds the bounce block. Pages are only touched (and resident) once used.
-      const pages = (this.slotSize / WASM_PAGE) * maxPooled + 1;
-      const mem = new WebAssembly.Memory({ initial: pages, maximum: pages });
-      this.arena = Buffer.from(mem.buffer);
-      for (let i = maxPooled - 1; i >= 0; i--) this.freeSlots.push(i);
-      this.bounce = this.arena.subarray(this.slotSize * maxPooled, this.slotSize * maxPooled + BLOCK);
-    }
+    this.slotSize = Math.ceil(chunkSize / WASM_PAGE) * WASM_PAGE;
+    const pages = (this.slotSize / WASM_PAGE) * slots;
+    // Reserved, not resident: a page costs memory once a chunk has used it.
+    this.arena = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer;
+    this.arenaBuf = Buffer.from(this.arena);
+    for (let i = slots - 1; i >= 0; i--) this.freeSlots.push(i);
   }
 
   /** The chunk to append `need` bytes at `stagedOffset` of `file`, sealing the current one if needed. */
-  chunkFor(file: MappedFile, need: number, stagedOffset: number): Chunk {
+  chunkFor(file: MappedFile, need: number, stagedOffset: number, raw = false): Chunk {
     const c = this.cur;
-    if (c && c.file === file && !c.sealed && c.used + need <= c.buf.length) return c;
+    if (c && c.file === file && !c.sealed && c.raw === raw && c.used + need <= c.buf.length) return c;
     if (c) c.sealed = true;
-    const n = this.allocate(file, need, stagedOffset, c);
+    const n = this.allocate(file, need, stagedOffset, c, raw);
     this.chunks.push(n);
     this.cur = n;
     return n;
   }
 
-  private allocate(file: MappedFile, need: number, stagedOffset: number, prev: Chunk | undefined): Chunk {
-    const rel = stagedOffset - file.fileFromOffset;
-    const head = this.aligned ? rel % BLOCK : 0;
+  private allocate(
+    file: MappedFile,
+    need: number,
+    stagedOffset: number,
+    prev: Chunk | undefined,
+    raw: boolean,
+  ): Chunk {
+    const head = this.aligned ? (stagedOffset - file.fileFromOffset) % BLOCK : 0;
     let slot = -1;
     let buf: Buffer;
-    if (this.aligned && head + need <= this.slotSize && this.freeSlots.length > 0) {
+    if (head + need <= this.slotSize && this.freeSlots.length > 0) {
       slot = this.freeSlots.pop()!;
-      buf = this.arena!.subarray(slot * this.slotSize, (slot + 1) * this.slotSize);
-    } else if (need + head > this.chunkSize) {
-      buf = Buffer.allocUnsafeSlow(need + head);
+      buf = this.arenaBuf.subarray(slot * this.slotSize, (slot + 1) * this.slotSize);
     } else {
-      buf = this.pool.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize);
+      // A batch bigger than a slot, or every slot busy: a one-off buffer, written through the
+      // page cache (not aligned) and sealed on the event loop (not shared).
+      buf = Buffer.allocUnsafeSlow(Math.max(head + need, this.chunkSize));
     }
     const start = stagedOffset - head;
-    if (head > 0) this.copyHead(buf, start, head, prev);
-    return {
+    const n: Chunk = {
       file,
       buf,
       start,
       used: head,
+      crcTo: head,
       written: head,
       end: stagedOffset,
       sealed: false,
       lastStoreTs: 0,
       slot,
+      headPending: 0,
+      headFrom: undefined,
+      raw,
     };
-  }
-
-  /** Fills buf[0, head) with the already written bytes at [start, start + head). */
-  private copyHead(buf: Buffer, start: number, head: number, prev: Chunk | undefined): void {
-    if (prev && start >= prev.start && start + head <= prev.start + prev.used) {
-      prev.buf.copy(buf, 0, start - prev.start, start - prev.start + head);
-      return;
+    if (head > 0) {
+      const covers = (k: Chunk | undefined): k is Chunk =>
+        k !== undefined && k.file === file && start >= k.start && start + head <= k.start + k.used;
+      const last = this.recent[this.recent.length - 1];
+      if (covers(prev) && this.chunks.includes(prev)) {
+        // Its records may not be sealed yet: copied when it is completely written.
+        n.headPending = head;
+        n.headFrom = prev;
+      } else if (covers(prev) || covers(last)) {
+        const k = covers(prev) ? prev : last!;
+        k.buf.copy(buf, 0, start - k.start, start - k.start + head);
+      } else if (this.headBlock?.start === start && this.headBlock.bytes.length >= head) {
+        this.headBlock.bytes.copy(buf, 0, 0, head);
+      } else {
+        throw new Error(`staging: no copy of the ${head} bytes before ${stagedOffset}`);
+      }
     }
-    const hb = this.headBlock;
-    if (hb && hb.start === start && hb.bytes.length >= head) {
-      hb.bytes.copy(buf, 0, 0, head);
-      return;
-    }
-    throw new Error(`staging: no copy of the ${head} bytes before ${start + head}`);
+    return n;
   }
 
   /** Whether a chunk's writes may go through O_DIRECT (aligned arena memory). */
   isAligned(c: Chunk): boolean {
-    return c.slot >= 0;
+    return this.aligned && c.slot >= 0;
   }
 
-  /** The head chunk is sealed and written: keep it for reads for a while. */
+  /** Byte offset of a chunk's buf[0] in the arena (-1 for a one-off buffer). */
+  arenaOffset(c: Chunk): number {
+    return c.slot < 0 ? -1 : c.slot * this.slotSize;
+  }
+
+  /** The head chunk is sealed and written: hand its tail block to the next chunk, keep it for reads. */
   completeHead(): void {
     const c = this.chunks.shift()!;
     if (this.cur === c) this.cur = undefined;
-    if (c.slot < 0 && c.buf.length !== this.chunkSize) return;
+    const next = this.chunks[0];
+    if (next && next.headFrom === c) {
+      c.buf.copy(next.buf, 0, next.start - c.start, next.start - c.start + next.headPending);
+      next.headPending = 0;
+      next.headFrom = undefined;
+    }
     this.recent.push(c);
-    if (this.recent.length > this.keepRecent) this.recycle(this.recent.shift()!);
+    this.recentBytes += c.used;
+    while (
+      this.recent.length > 1 &&
+      (this.recentBytes > RECENT_BYTES || this.recent.length > RECENT_CHUNKS)
+    ) {
+      const old = this.recent.shift()!;
+      this.recentBytes -= old.used;
+      this.recycle(old);
+    }
   }
 
   private recycle(c: Chunk): void {
     if (c.slot >= 0) this.freeSlots.push(c.slot);
-    else if (c.buf.length === this.chunkSize && this.pool.length < this.maxPooled) this.pool.push(c.buf);
   }
 
   /** Forgets every staged chunk and written chunks past `offset` (a failed write cut the log there). */
@@ -160,6 +189,7 @@ export class Staging {
     this.cur = undefined;
     this.recent = this.recent.filter((c) => {
       if (c.end <= offset) return true;
+      this.recentBytes -= c.used;
       this.recycle(c);
       return false;
     });
@@ -182,7 +212,7 @@ export class Staging {
   private find(list: Chunk[], from: number, to: number): Chunk | undefined {
     for (let i = list.length - 1; i >= 0; i--) {
       const c = list[i]!;
-      if (from >= c.start && to <= c.start + c.used) return c;
+      if (from >= c.start + c.headPending && to <= c.start + c.used) return c;
     }
     return undefined;
   }

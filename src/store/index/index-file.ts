@@ -27,6 +27,8 @@ import type { StoreFs } from '../io/store-fs.js';
 export const INDEX_HEADER_SIZE = 40;
 export const INDEX_ENTRY_SIZE = 20;
 const SLOT_PAGE = 4096;
+/** Largest slot-table write. */
+const SLOT_RUN = 1024 * 1024;
 
 export interface IndexHeader {
   beginTimestamp: number;
@@ -231,15 +233,24 @@ export class IndexFile {
     const slots = this.slots;
     const dirty = this.dirtyPages;
     if (slots && dirty) {
-      const page = Buffer.allocUnsafe(SLOT_PAGE);
+      // Random keys soon dirty every page of a large table: runs of dirty pages go out in writes
+      // of up to SLOT_RUN bytes (one 4 KiB write per page took ~0.8 s for the default 20 MB table).
       const perPage = SLOT_PAGE / 4;
-      for (let pg = 0; pg < dirty.length; pg++) {
-        if (!dirty[pg]) continue;
-        dirty[pg] = 0;
+      const run = Buffer.allocUnsafe(Math.min(SLOT_RUN, dirty.length * SLOT_PAGE));
+      const dv = new DataView(run.buffer, run.byteOffset, run.length);
+      const maxPages = run.length / SLOT_PAGE;
+      for (let pg = 0; pg < dirty.length;) {
+        if (!dirty[pg]) {
+          pg++;
+          continue;
+        }
+        let end = pg;
+        while (end < dirty.length && dirty[end] && end - pg < maxPages) dirty[end++] = 0;
         const first = pg * perPage;
-        const n = Math.min(perPage, this.slotNum - first);
-        for (let i = 0; i < n; i++) page.writeInt32BE(slots[first + i]!, i * 4);
-        await this.fs.write(this.fd, page, 0, n * 4, INDEX_HEADER_SIZE + first * 4);
+        const n = Math.min(end * perPage, this.slotNum) - first;
+        for (let i = 0; i < n; i++) dv.setInt32(i * 4, slots[first + i]!);
+        await this.fs.write(this.fd, run, 0, n * 4, INDEX_HEADER_SIZE + first * 4);
+        pg = end;
       }
     }
     if (sync) await this.fs.fdatasync(this.fd);

@@ -33,6 +33,8 @@ export interface RecoveryReport {
   validEnd: number;
   scannedBytes: number;
   problems: RecoveryProblem[];
+  /** Where start() spent its time: loading files and tables, walking the log, the rest. */
+  timings?: { loadMs: number; scanMs: number; finishMs: number };
 }
 
 const READ_CHUNK = 8 * 1024 * 1024;

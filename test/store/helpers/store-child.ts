@@ -1,5 +1,6 @@
 // Child process for crash and lock tests. argv[2] = JSON config, argv[3] = mode:
-//   "append": put messages forever, printing "i phyOffset queueId queueOffset" after each ack;
+//   "append": put messages forever, printing "i phyOffset queueId queueOffset" after each ack,
+//             with argv[4] puts in flight (default 32);
 //   "hold": open the store, print "ready" and wait.
 import { MessageStore } from '../../../src/store/message-store.js';
 import { defaultMessageStoreConfig } from '../../../src/store/message-store-config.js';
@@ -31,5 +32,6 @@ if (mode === 'hold') {
       void crashBody;
     }
   };
-  for (let k = 0; k < 32; k++) void worker();
+  const inFlight = Number(process.argv[4] ?? 32);
+  for (let k = 0; k < inFlight; k++) void worker();
 }

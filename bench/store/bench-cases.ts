@@ -1,0 +1,207 @@
+/**
+ * The store benchmark's cases (store-bench.ts runs them): append throughput under ASYNC_FLUSH
+ * (100 B / 1 KiB / 4 KiB bodies) and SYNC_FLUSH (1 KiB, 1 / 16 / 256 concurrent puts), reads of the
+ * 1 KiB store by queue, peak RSS while appending 2 GiB, and the restart after kill -9 of a process
+ * that was appending to a ~3 GiB store. Every case works in its own directory under `root`.
+ */
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { MessageStore } from '../../src/store/message-store.js';
+import { defaultMessageStoreConfig, type MessageStoreConfig } from '../../src/store/message-store-config.js';
+import type { MessageToStore } from '../../src/store/store-types.js';
+import { encodeSocketAddr } from '../../src/common/socket-address.js';
+
+export const MiB = 1024 * 1024;
+const STORE_HOST = { host: '127.0.0.1', port: 10911 };
+
+export interface BenchContext {
+  root: string;
+  figures: Record<string, number>;
+  /** Store config every case starts from (e.g. commitLogDirectIo). */
+  base: Partial<MessageStoreConfig>;
+  /** Peak RSS sampling (bytes), reset by the RSS case. */
+  peakRss: { value: number };
+}
+
+function config(ctx: BenchContext, name: string, over: Partial<MessageStoreConfig> = {}): MessageStoreConfig {
+  return defaultMessageStoreConfig({ storePathRootDir: join(ctx.root, name), ...ctx.base, ...over });
+}
+
+const bornHost = encodeSocketAddr({ host: '10.0.0.1', port: 40000 });
+let uniq = 0;
+
+/** A message as a producer sends it: tags, a unique key, WAIT. */
+export function message(topic: string, queueId: number, body: Buffer): MessageToStore {
+  uniq++;
+  return {
+    topic,
+    queueId,
+    body,
+    flag: 0,
+    properties: `TAGS\u0001TagA\u0002UNIQ_KEY\u00017F0000010F2A1B2C3D4E${uniq.toString(16).toUpperCase().padStart(12, '0')}\u0002WAIT\u0001true`,
+    sysFlag: 0,
+    bornTimestamp: Date.now(),
+    bornHost,
+  };
+}
+
+/** Puts `count` messages keeping `window` in flight; returns elapsed seconds. */
+export async function run(
+  store: MessageStore,
+  count: number,
+  window: number,
+  size: number,
+  queues: number,
+): Promise<number> {
+  const body = Buffer.alloc(size, 0x61);
+  let issued = 0;
+  let done = 0;
+  let failed = 0;
+  const t0 = process.hrtime.bigint();
+  await new Promise<void>((resolve) => {
+    const next = (): void => {
+      while (issued < count && issued - done < window) {
+        const i = issued++;
+        store.putMessage(message('BenchTopic', i % queues, body)).then(
+          (r) => {
+            if (r.status !== 'PUT_OK') failed++;
+            done++;
+            if (done === count) resolve();
+            else if (issued < count) next();
+          },
+          () => {
+            failed++;
+            done++;
+            if (done === count) resolve();
+          },
+        );
+      }
+    };
+    next();
+  });
+  if (failed > 0) throw new Error(`${failed} puts failed`);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+export function report(ctx: BenchContext, name: string, msgs: number, bytes: number, secs: number): void {
+  const mps = msgs / secs;
+  const mibs = bytes / MiB / secs;
+  ctx.figures[`${name}_msgs`] = Math.round(mps);
+  ctx.figures[`${name}_mibs`] = Math.round(mibs * 10) / 10;
+  console.log(
+    `${name.padEnd(16)} ${Math.round(mps).toString().padStart(9)} msgs/s ${mibs.toFixed(1).padStart(8)} MiB/s  (${msgs} msgs in ${secs.toFixed(2)} s)`,
+  );
+}
+
+/** ASYNC_FLUSH appends of `totalBytes` in `size`-byte bodies over 4 queues; returns the open store. */
+export async function asyncCase(
+  ctx: BenchContext,
+  name: string,
+  size: number,
+  totalBytes: number,
+  over: Partial<MessageStoreConfig> = {},
+): Promise<MessageStore> {
+  const store = new MessageStore(config(ctx, name, over), { storeHost: STORE_HOST });
+  await store.start();
+  const count = Math.floor(totalBytes / size);
+  // Up to 16384 puts or 32 MiB in flight (half the default write queue bound).
+  const secs = await run(store, count, Math.min(16384, Math.floor((32 * MiB) / size)), size, 4);
+  report(ctx, name, count, count * size, secs);
+  return store;
+}
+
+export async function syncCase(
+  ctx: BenchContext,
+  name: string,
+  concurrency: number,
+  seconds: number,
+): Promise<void> {
+  const store = new MessageStore(config(ctx, name, { flushDiskType: 'SYNC_FLUSH' }), {
+    storeHost: STORE_HOST,
+  });
+  await store.start();
+  // Estimate a count that takes about `seconds`.
+  const probe = await run(store, concurrency * 20, concurrency, 1024, 4);
+  const count = Math.max(concurrency * 20, Math.floor(((concurrency * 20) / probe) * seconds));
+  const secs = await run(store, count, concurrency, 1024, 4);
+  report(ctx, name, count, count * 1024, secs);
+  await store.shutdown();
+  rmSync(join(ctx.root, name), { recursive: true, force: true });
+}
+
+/** Reads every queue of the store front to back, 32 messages per getMessage. */
+export async function readCase(ctx: BenchContext, store: MessageStore, name: string): Promise<void> {
+  let msgs = 0;
+  let bytes = 0;
+  const t0 = process.hrtime.bigint();
+  for (let q = 0; q < 4; q++) {
+    let offset = 0;
+    const max = store.getMaxOffsetInQueue('BenchTopic', q);
+    while (offset < max) {
+      const r = await store.getMessage('g', 'BenchTopic', q, offset, 32);
+      if (r.status !== 'FOUND') throw new Error(`read ${q}@${offset}: ${r.status}`);
+      msgs += r.messages.length;
+      bytes += r.bufferTotalSize;
+      offset = r.nextBeginOffset;
+    }
+  }
+  report(ctx, name, msgs, bytes, Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+/** Peak RSS while appending 2 GiB of 4 KiB messages. */
+export async function rssCase(ctx: BenchContext): Promise<void> {
+  ctx.peakRss.value = 0;
+  const big = await asyncCase(ctx, 'rss_2g', 4096, 2048 * MiB);
+  await big.shutdown();
+  rmSync(join(ctx.root, 'rss_2g'), { recursive: true, force: true });
+  ctx.figures.peak_rss_mib = Math.round((ctx.peakRss.value / MiB) * 10) / 10;
+  console.log(`peak RSS while appending 2 GiB: ${ctx.figures.peak_rss_mib} MiB`);
+}
+
+/**
+ * kill -9 of a process appending 4 KiB messages once its store passed ~3 GiB, then the time from
+ * starting the store again (recovery included) to the first put acknowledged.
+ */
+export async function restartCase(ctx: BenchContext, tsx: boolean): Promise<void> {
+  const dir = join(ctx.root, 'restart');
+  const cfg = config(ctx, 'restart');
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const child = fileURLToPath(new URL(`./restart-child${ext}`, import.meta.url));
+  const proc = spawn(process.execPath, [...(tsx ? ['--import', 'tsx'] : []), child, JSON.stringify(cfg)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ROCKETMQ_LOG_LEVEL: 'error' },
+  });
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+  const rl = createInterface({ input: proc.stdout! });
+  let written = 0;
+  const t0 = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    rl.on('line', (line) => {
+      written = Number(line);
+      if (written >= 3 * 1024 * MiB) resolve();
+    });
+    proc.on('exit', (code) => reject(new Error(`restart child exited with ${code} at ${written} bytes`)));
+  });
+  proc.kill('SIGKILL');
+  await exited;
+  const buildSecs = (Date.now() - t0) / 1000;
+  const restartStart = process.hrtime.bigint();
+  const store = new MessageStore(cfg, { storeHost: STORE_HOST });
+  const report = await store.start();
+  const recovered = process.hrtime.bigint();
+  const r = await store.putMessage(message('BenchTopic', 0, Buffer.alloc(1024, 0x62)));
+  const firstPut = process.hrtime.bigint();
+  if (r.status !== 'PUT_OK') throw new Error(`first put after restart: ${r.status}`);
+  const ms = Number(firstPut - restartStart) / 1e6;
+  ctx.figures.restart_after_kill_ms = Math.round(ms);
+  console.log(
+    `restart after kill -9 of a ${(written / 1024 / MiB).toFixed(2)} GiB store (built in ${buildSecs.toFixed(1)} s): ` +
+      `first put accepted after ${ms.toFixed(0)} ms (recovery ${(Number(recovered - restartStart) / 1e6).toFixed(0)} ms, ` +
+      `scanned ${(report.scannedBytes / MiB).toFixed(0)} MiB from ${report.scanFrom}, ${report.problems.length} problem(s))`,
+  );
+  await store.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
+import { RecordEncoder } from '../../src/store/commitlog/record-encoder.js';
+import { crcShiftTable, sealRecords } from '../../src/store/commitlog/record-seal.js';
+import { CrcSealer, INLINE_SEAL_BYTES } from '../../src/store/commitlog/crc-sealer.js';
+import { readCrcProperty, computeRecordCrc, rmqCrc32 } from '../../src/store/commitlog/record-crc.js';
+import { decodeRecord } from '../../src/common/message/message-record.js';
+import { encodeSocketAddr } from '../../src/common/socket-address.js';
+import { getLogger } from '../../src/common/logger.js';
+import { msg, props } from './helpers/store-helper.js';
+
+const v4 = new RecordEncoder(encodeSocketAddr({ host: '127.0.0.1', port: 10911 }), 4 << 20, true);
+const v6 = new RecordEncoder(encodeSocketAddr({ host: '::1', port: 10911 }), 4 << 20, true);
+
+/** Bodies around the 2 KiB line where sealing switches to crc32_combine, hosts v4 and v6. */
+function encodeMany(buf: Buffer, count: number, seal: boolean): number[] {
+  const ends: number[] = [];
+  let pos = 0;
+  for (let i = 0; i < count; i++) {
+    const body = Buffer.alloc([0, 1, 100, 2047, 2048, 5000][i % 6]!, i & 0xff);
+    const m = msg('SealTopic', i % 3, body, props({ TAGS: `t${i}`, UNIQ_KEY: `U${i}` }), {
+      bornHost: i % 2 ? { host: '::2', port: 1 } : { host: '10.0.0.2', port: 1 },
+    });
+    const enc = i % 4 === 3 ? v6 : v4;
+    const p = enc.prepare(m);
+    assert.ok(!('status' in p));
+    pos += enc.encode(buf, pos, p, 5000 + pos, i, 1700000000000 + i, seal);
+    ends.push(pos);
+  }
+  return ends;
+}
+
+test('sealing fills exactly the CRCs encode would have written, combined or not', () => {
+  const a = Buffer.alloc(1 << 20);
+  const b = Buffer.alloc(1 << 20);
+  const ends = encodeMany(a, 60, true);
+  encodeMany(b, 60, false);
+  const end = ends[ends.length - 1]!;
+  assert.notDeepEqual(a.subarray(0, end), b.subarray(0, end));
+  assert.equal(sealRecords(b, 0, end, true, crc32, crcShiftTable(), new Map()), end);
+  assert.deepEqual(a.subarray(0, end), b.subarray(0, end));
+  let pos = 0;
+  for (const e of ends) {
+    const m = decodeRecord(a, pos)!;
+    assert.equal(m.bodyCRC, rmqCrc32(m.body));
+    assert.equal(readCrcProperty(a, pos, e - pos), computeRecordCrc(a, pos, e - pos));
+    pos = e;
+  }
+  // A range that ends inside a record stops before it.
+  const c = Buffer.alloc(1 << 20);
+  encodeMany(c, 60, false);
+  assert.equal(sealRecords(c, 0, ends[10]! + 7, true, crc32, crcShiftTable(), new Map()), ends[10]);
+});
+
+test('the sealing worker seals shared memory like the event loop does', async () => {
+  const arena = new SharedArrayBuffer(4 << 20);
+  const shared = Buffer.from(arena);
+  const ends = encodeMany(shared, 400, false);
+  const end = ends[ends.length - 1]!;
+  assert.ok(end >= INLINE_SEAL_BYTES, 'enough bytes to go to the worker');
+  const expected = Buffer.alloc(4 << 20);
+  encodeMany(expected, 400, true);
+  const sealer = new CrcSealer(arena, true, true, getLogger('test'));
+  try {
+    const job = sealer.sealAsync(0, end);
+    assert.ok(job, 'a large range goes to the worker');
+    assert.equal(sealer.sealAsync(0, end), undefined, 'one job at a time');
+    assert.equal(await job, end);
+    assert.deepEqual(shared.subarray(0, end), expected.subarray(0, end));
+    assert.equal(sealer.sealAsync(0, 100), undefined, 'small ranges are sealed in place');
+  } finally {
+    await sealer.stop();
+  }
+});
