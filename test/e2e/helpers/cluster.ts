@@ -13,8 +13,10 @@ import { Admin } from '../../../src/client/admin/admin.js';
 
 export interface TestCluster {
   namesrvAddr: string;
-  brokers: { name: string; addr: string; broker: BrokerController }[];
+  brokers: { name: string; addr: string; broker: BrokerController; dir: string }[];
   admin: Admin;
+  /** The brokers' extra properties. */
+  props: Record<string, string>;
 }
 
 export async function startCluster(
@@ -24,17 +26,39 @@ export async function startCluster(
   const brokers: TestCluster['brokers'] = [];
   for (let i = 0; i < (opts.brokers ?? 1); i++) {
     const name = `broker-${String.fromCharCode(97 + i)}`;
-    const { broker, addr } = await startBroker({
+    const { broker, addr, dir } = await startBroker({
       namesrvAddr: ns.addr,
       props: { brokerName: name, ...opts.props },
     });
-    brokers.push({ name, addr, broker });
+    brokers.push({ name, addr, broker, dir });
   }
   const admin = new Admin({ namesrvAddr: ns.addr, instanceName: 'test-admin' });
   await admin.start();
   after(() => admin.shutdown());
-  return { namesrvAddr: ns.addr, brokers, admin };
+  return { namesrvAddr: ns.addr, brokers, admin, props: opts.props ?? {} };
 }
+
+/**
+ * Stops broker `i` cleanly and starts it again on the same store and port, as an operator's
+ * restart: clients reconnect to the same address.
+ */
+export async function restartBroker(c: TestCluster, i = 0): Promise<void> {
+  const old = c.brokers[i]!;
+  const port = old.broker.port;
+  await old.broker.shutdown();
+  const { broker, addr } = await startBroker({
+    dir: old.dir,
+    namesrvAddr: c.namesrvAddr,
+    props: { brokerName: old.name, ...c.props, listenPort: String(port) },
+  });
+  c.brokers[i] = { ...old, broker, addr };
+}
+
+/** Broker properties for quick retries and delays: every delay level is 1 s. */
+export const ONE_SECOND_LEVELS = { messageDelayLevel: Array(18).fill('1s').join(' ') };
+
+/** Client options that notice a restarted broker within half a second (heartbeats, routes). */
+export const FAST_CLIENT = { heartbeatBrokerInterval: 500, pollNameServerInterval: 500 } as const;
 
 /** Shuts `client` down after the suite (a no-op if the test already did). */
 export function track<T extends { shutdown(): Promise<void> }>(client: T): T {
