@@ -9,7 +9,8 @@
  * For orderly consumers in CLUSTERING mode (host.lockQueues) a new queue is only taken once its
  * broker lock is held (LOCK_BATCH_MQ, one request per broker); a queue whose lock another client
  * still holds is skipped and counted in lockFailures, so the consumer can try again soon. The
- * host gives a queue's lock back (UNLOCK_BATCH_MQ) when the queue leaves.
+ * host gives a queue's lock back (UNLOCK_BATCH_MQ) when the queue leaves, and may refuse to let
+ * it go while a batch of it is still being consumed: the next run tries again.
  */
 import type { Logger } from '../../common/logger.js';
 import { errorMessage } from '../../common/errors.js';
@@ -47,6 +48,8 @@ export class RebalanceImpl {
   readonly processQueueTable = new Map<string, { mq: MessageQueue; pq: ProcessQueue }>();
   /** Queues of the last run that could not be locked (orderly consumers). */
   lockFailures = 0;
+  /** Queues whose removal the host refused (an orderly batch still running): retried next run. */
+  private readonly removalPending = new Set<string>();
 
   constructor(
     private readonly instance: MQClientInstance,
@@ -122,15 +125,18 @@ export class RebalanceImpl {
     let changed = false;
     for (const [key, { mq, pq }] of this.processQueueTable) {
       if (mq.topic !== topic) continue;
-      // A queue dropped earlier whose removal did not finish is removed again (and re-added if wanted).
-      const stale = !wanted.has(key) || pq.dropped;
+      // A queue whose removal did not finish is removed again (and re-added if wanted again).
+      const stale = !wanted.has(key) || this.removalPending.has(key);
       const expired = !stale && this.host.consumeType === 'CONSUME_PASSIVELY' && pq.isPullExpired();
       if (!stale && !expired) continue;
       if (expired) this.log.warn({ mq }, 'pull of the queue is stuck, dropping it to start over');
       pq.dropped = true;
       if (await this.host.removeUnnecessaryMessageQueue(mq, pq)) {
         this.processQueueTable.delete(key);
+        this.removalPending.delete(key);
         changed = true;
+      } else {
+        this.removalPending.add(key);
       }
     }
     let added = [...wanted].filter(([key]) => !this.processQueueTable.has(key)).map(([, mq]) => mq);
@@ -182,7 +188,10 @@ export class RebalanceImpl {
     for (const [key, { mq, pq }] of this.processQueueTable) {
       if (this.subscriptionInner.has(mq.topic)) continue;
       pq.dropped = true;
-      if (await this.host.removeUnnecessaryMessageQueue(mq, pq)) this.processQueueTable.delete(key);
+      if (await this.host.removeUnnecessaryMessageQueue(mq, pq)) {
+        this.processQueueTable.delete(key);
+        this.removalPending.delete(key);
+      }
     }
   }
 
@@ -193,7 +202,10 @@ export class RebalanceImpl {
     if (!entry) return;
     entry.pq.dropped = true;
     await this.host.removeUnnecessaryMessageQueue(entry.mq, entry.pq);
-    if (this.processQueueTable.get(key) === entry) this.processQueueTable.delete(key);
+    if (this.processQueueTable.get(key) === entry) {
+      this.processQueueTable.delete(key);
+      this.removalPending.delete(key);
+    }
   }
 
   // ---- queue locks (orderly consumers) ----
