@@ -4,13 +4,13 @@
  *
  * Per owned queue one pull loop: PULL_MESSAGE with long polling (held by the broker up to 15 s,
  * call timeout 30 s), paused while the queue holds more than pullThresholdForQueue messages or
- * pullThresholdSizeForQueue MiB or spans more than consumeConcurrentlyMaxSpan offsets. Found
- * messages go to the consume service (at most consumeThreadMax listener calls at once); offsets
- * advance only past messages whose listener returned and are committed every
- * persistConsumerOffsetInterval and at shutdown, to the broker (CLUSTERING) or a local file
- * (BROADCASTING). Queue ownership comes from the rebalance (rebalance-impl.ts). CLUSTERING
- * consumers also subscribe to their group's retry topic, as upstream. Failed messages go back to
- * the broker for a later retry (message-back.ts).
+ * pullThresholdSizeForQueue MiB or (concurrent listeners) spans more than
+ * consumeConcurrentlyMaxSpan offsets. Found messages go to the consume service (at most
+ * consumeThreadMax listener calls at once); offsets advance only past messages whose listener
+ * returned and are committed every persistConsumerOffsetInterval and at shutdown, to the broker
+ * (CLUSTERING) or a local file (BROADCASTING). Queue ownership comes from the rebalance
+ * (rebalance-impl.ts). CLUSTERING consumers also subscribe to their group's retry topic, as
+ * upstream. Failed messages go back to the broker for a later retry (message-back.ts).
  *
  * Orderly consumers in CLUSTERING mode pull and consume a queue only while they hold its broker
  * lock (taken by the rebalance, renewed by the orderly service); when a queue leaves, the batch in
