@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/rocketmq-ts.js';
+// The standalone process is for trying rocketmq-ts out in a terminal: only warnings and errors
+// are logged unless ROCKETMQ_LOG_LEVEL says otherwise (set before the logger is loaded).
+process.env.ROCKETMQ_LOG_LEVEL ??= 'warn';
+const { main } = await import('../dist/src/cli/rocketmq-ts.js');
 
 main(process.argv).catch((err) => {
   process.stderr.write(`rocketmq-ts: ${err?.stack ?? err}\n`);
