@@ -5,7 +5,8 @@
  */
 import { getLogger, type Logger } from '../common/logger.js';
 import { RmqError, ErrorCode, errorMessage } from '../common/errors.js';
-import { Service } from '../common/service.js';
+import type { Service } from '../common/service.js';
+import { PeriodicTask } from '../common/periodic-task.js';
 import { RemotingServer } from '../remoting/remoting-server.js';
 import { RemotingClient } from '../remoting/remoting-client.js';
 import { RequestDispatcher } from '../remoting/dispatcher.js';
@@ -59,21 +60,6 @@ export interface BrokerControllerOptions {
   channelExpiredMs?: number;
   /** Long-polling scan period (upstream 5 s; we check every second). */
   pullHoldCheckIntervalMs?: number;
-}
-
-/** Runs `fn` every `intervalMs` as a Service. */
-class Periodic extends Service {
-  constructor(
-    name: string,
-    intervalMs: number,
-    log: Logger,
-    private readonly fn: () => Promise<void> | void,
-  ) {
-    super(name, intervalMs, log);
-  }
-  protected onRun(): Promise<void> | void {
-    return this.fn();
-  }
 }
 
 export class BrokerController {
@@ -291,7 +277,7 @@ export class BrokerController {
     fn: () => Promise<void> | void,
     initialDelayMs = intervalMs,
   ): void {
-    const s = new Periodic(name, intervalMs, this.log, fn);
+    const s = new PeriodicTask(name, intervalMs, this.log, fn);
     s.start(initialDelayMs);
     this.services.push(s);
   }

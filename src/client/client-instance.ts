@@ -24,7 +24,7 @@ import type {
 import { buildClientId, type ClientConfig } from './client-options.js';
 import { MQClientAPI } from './mq-client-api.js';
 import { NamesrvSelector } from './namesrv-selector.js';
-import { PeriodicTask } from './periodic-task.js';
+import { PeriodicTask } from '../common/periodic-task.js';
 import { createClientDispatcher } from './client-remoting-processor.js';
 import {
   topicRouteToPublishInfo,

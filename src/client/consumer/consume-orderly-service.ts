@@ -24,7 +24,7 @@ import type { Logger } from '../../common/logger.js';
 import { errorMessage } from '../../common/errors.js';
 import type { MessageExt } from '../message/message-ext.js';
 import { mqKey, type MessageQueue } from '../message/message-queue.js';
-import { PeriodicTask } from '../periodic-task.js';
+import { PeriodicTask } from '../../common/periodic-task.js';
 import type { ProcessQueue } from './process-queue.js';
 import { REBALANCE_LOCK_INTERVAL_MS } from './process-queue.js';
 import {

@@ -1,6 +1,6 @@
 /** A Service that runs one function every `intervalMs` (or sooner when woken); runs never overlap. */
-import type { Logger } from '../common/logger.js';
-import { Service } from '../common/service.js';
+import type { Logger } from './logger.js';
+import { Service } from './service.js';
 
 export class PeriodicTask extends Service {
   constructor(
