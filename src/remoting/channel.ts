@@ -32,6 +32,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
   readonly remotePort: number;
   private readonly decoder: FrameDecoder;
   private corked = false;
+  private drained: Promise<void> | undefined;
   private closed = false;
   /** Last read or write, ms since epoch; for idle checks. */
   lastActivity = Date.now();
@@ -98,18 +99,25 @@ export class Channel extends EventEmitter<ChannelEvents> {
     return true;
   }
 
-  /** Resolves when the send queue is below the high-water mark again (or the channel closed). */
+  /**
+   * Resolves when the send queue is below the high-water mark again (or the channel closed).
+   * Every waiter of one congestion shares one promise, so many callers add no listeners.
+   */
   waitForDrain(): Promise<void> {
     if (!this.congested || this.isClosed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.off('drain', done);
-        this.off('close', done);
-        resolve();
-      };
-      this.on('drain', done);
-      this.on('close', done);
-    });
+    if (!this.drained) {
+      this.drained = new Promise((resolve) => {
+        const done = (): void => {
+          this.off('drain', done);
+          this.off('close', done);
+          this.drained = undefined;
+          resolve();
+        };
+        this.on('drain', done);
+        this.on('close', done);
+      });
+    }
+    return this.drained;
   }
 
   pauseReading(): void {
