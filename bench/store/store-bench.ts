@@ -45,6 +45,7 @@ if (isTs && arg('tsx') === undefined) {
       ...['--sourceMap', 'false', '--strict', 'false', '--noEmitOnError', 'false'],
       join(root, 'bench', 'store', 'store-bench.ts'),
       join(root, 'bench', 'store', 'restart-child.ts'),
+      join(root, 'bench', 'store', 'rss-child.ts'),
     ],
     { cwd: root, stdio: 'inherit' },
   );
@@ -91,7 +92,7 @@ async function once(): Promise<Record<string, number>> {
     await syncCase(ctx, 'sync_1k_16', 16, 2);
     await syncCase(ctx, 'sync_1k_256', 256, 3);
   }
-  if (want('rss')) await rssCase(ctx);
+  if (want('rss')) await rssCase(ctx, isTs);
   if (want('restart')) await restartCase(ctx, isTs);
   return ctx.figures;
 }

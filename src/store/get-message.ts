@@ -1,7 +1,7 @@
 /**
  * Reading a queue (upstream DefaultMessageStore.getMessage): ConsumeQueue units from `offset`, tag
- * filter on the unit's tagsCode, then the records from the CommitLog, read as one span when they
- * lie close together and handed out as views into it (no per-message copy). Batch limits follow
+ * filter on the unit's tagsCode, then the records from the CommitLog, served as views into blocks
+ * read ahead and kept for the next pulls (read-cache.ts; no per-message copy). Batch limits follow
  * upstream: maxTransfer{Bytes,Count}OnMessageIn{Memory,Disk}, where "in disk" means the record is
  * further behind the CommitLog head than accessMessageInMemoryMaxRatio of physical memory.
  * A record that fails its CRC is never served: the read stops before it and logs it.
@@ -15,17 +15,28 @@ import type { ConsumeQueueStore } from './consume-queue/consume-queue-store.js';
 import { CQ_STORE_UNIT_SIZE } from './consume-queue/consume-queue.js';
 import type { MessageStoreConfig } from './message-store-config.js';
 import { GetMessageStatus, type GetMessageResult, type MessageFilter } from './store-types.js';
+import { ReadCache } from './read-cache.js';
 
-const MAX_SPAN_WASTE = 64 * 1024;
 const memory = totalmem();
 
+/** The units picked from one ConsumeQueue block, as parallel arrays (no object per message). */
+interface Picked {
+  phy: number[];
+  size: number[];
+  qo: number[];
+}
+
 export class MessageReader {
+  readonly cache: ReadCache;
+
   constructor(
     private readonly cfg: MessageStoreConfig,
     private readonly commitLog: CommitLog,
     private readonly cqs: ConsumeQueueStore,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.cache = new ReadCache(commitLog);
+  }
 
   private inMemoryBytes(): number {
     return memory * (this.cfg.accessMessageInMemoryMaxRatio / 100);
@@ -128,8 +139,8 @@ export class MessageReader {
         }
         break;
       }
-      // Pick the units to serve from this block, then read their records in as few spans as possible.
-      const picked: { phy: number; size: number; qo: number }[] = [];
+      // Pick the units to serve from this block, then read their records.
+      const picked: Picked = { phy: [], size: [], qo: [] };
       let i = 0;
       let total = r.bufferTotalSize;
       for (; i < units.length; i += CQ_STORE_UNIT_SIZE) {
@@ -143,7 +154,7 @@ export class MessageReader {
             size,
             maxMsgNums,
             total,
-            r.messages.length + picked.length,
+            r.messages.length + picked.phy.length,
             this.checkInDiskByCommitOffset(phy),
           )
         ) {
@@ -152,12 +163,14 @@ export class MessageReader {
         }
         if (filter && !filter.isMatchedByConsumeQueue(tags)) continue;
         if (phy < clMin || size <= 0 || size === 0x7fffffff) {
-          if (r.bufferTotalSize === 0 && picked.length === 0)
+          if (r.bufferTotalSize === 0 && picked.phy.length === 0)
             r.status = GetMessageStatus.MESSAGE_WAS_REMOVING;
           nextFileStart = this.commitLog.rollNextFile(phy);
           continue;
         }
-        picked.push({ phy, size, qo: index + i / CQ_STORE_UNIT_SIZE });
+        picked.phy.push(phy);
+        picked.size.push(size);
+        picked.qo.push(index + i / CQ_STORE_UNIT_SIZE);
         total += size;
       }
       const consumedUnits = i / CQ_STORE_UNIT_SIZE;
@@ -176,48 +189,50 @@ export class MessageReader {
     return r;
   }
 
-  /** Reads picked records into `r`; returns the queue offset to stop at when one fails its check. */
+  /**
+   * Copies picked records out of read-ahead blocks into one buffer for this pull and serves views
+   * of it; returns the queue offset to stop at when one cannot be read or fails its check.
+   */
   private async readPicked(
-    picked: { phy: number; size: number; qo: number }[],
+    p: Picked,
     r: GetMessageResult,
     filter?: MessageFilter,
   ): Promise<number | undefined> {
-    let k = 0;
-    while (k < picked.length) {
-      // Grow a span while the next record follows closely and stays in the same segment.
-      const first = picked[k]!;
-      let end = first.phy + first.size;
-      let j = k + 1;
-      const segEnd = this.commitLog.rollNextFile(first.phy);
-      while (j < picked.length) {
-        const p = picked[j]!;
-        if (p.phy < end || p.phy + p.size > segEnd || p.phy - end > MAX_SPAN_WASTE) break;
-        end = p.phy + p.size;
-        j++;
-      }
-      const span = await this.commitLog.read(first.phy, end - first.phy);
-      if (!span) {
-        if (r.bufferTotalSize === 0) r.status = GetMessageStatus.MESSAGE_WAS_REMOVING;
-        return first.qo;
-      }
-      for (let m = k; m < j; m++) {
-        const p = picked[m]!;
-        const rel = p.phy - first.phy;
-        if (!verifyRecordForRead(span, rel, p.size, this.cfg.forceVerifyPropCRC)) {
-          this.log.error(
-            { phyOffset: p.phy, size: p.size, queueOffset: p.qo },
-            'record failed its CRC on read; not served',
-          );
-          return p.qo;
+    const n = p.phy.length;
+    let total = 0;
+    for (let k = 0; k < n; k++) total += p.size[k]!;
+    if (total === 0) return undefined;
+    const out = Buffer.allocUnsafe(total);
+    let pos = 0;
+    for (let k = 0; k < n; k++) {
+      const phy = p.phy[k]!;
+      const size = p.size[k]!;
+      if (!this.cache.copy(phy, size, out, pos)) {
+        // Read ahead from here at least to the end of the last picked record in this segment.
+        const segEnd = this.commitLog.rollNextFile(phy);
+        let end = phy + size;
+        for (let j = k + 1; j < n && p.phy[j]! + p.size[j]! <= segEnd; j++)
+          end = Math.max(end, p.phy[j]! + p.size[j]!);
+        // No await between ensure() and copy(): the block may be recycled after this turn.
+        if (!(await this.cache.ensure(phy, size, end - phy)) || !this.cache.copy(phy, size, out, pos)) {
+          if (r.bufferTotalSize === 0) r.status = GetMessageStatus.MESSAGE_WAS_REMOVING;
+          return p.qo[k];
         }
-        const rec = span.subarray(rel, rel + p.size);
-        if (filter?.isMatchedByCommitLog && !filter.isMatchedByCommitLog(rec)) continue;
-        r.messages.push(rec);
-        r.queueOffsets.push(p.qo);
-        r.bufferTotalSize += p.size;
-        r.status = GetMessageStatus.FOUND;
       }
-      k = j;
+      if (!verifyRecordForRead(out, pos, size, this.cfg.forceVerifyPropCRC)) {
+        this.log.error(
+          { phyOffset: phy, size, queueOffset: p.qo[k] },
+          'record failed its CRC on read; not served',
+        );
+        return p.qo[k];
+      }
+      const rec = out.subarray(pos, pos + size);
+      pos += size;
+      if (filter?.isMatchedByCommitLog && !filter.isMatchedByCommitLog(rec)) continue;
+      r.messages.push(rec);
+      r.queueOffsets.push(p.qo[k]!);
+      r.bufferTotalSize += size;
+      r.status = GetMessageStatus.FOUND;
     }
     return undefined;
   }

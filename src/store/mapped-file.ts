@@ -129,10 +129,15 @@ export class MappedFile {
     this.lastModified = Date.now();
   }
 
-  /** Writes without moving positions (preallocation zeros) and syncs them. */
-  async writeZerosAndSync(buf: Uint8Array, len: number, relPos: number): Promise<void> {
+  /**
+   * Writes without moving positions (preallocation zeros) and syncs them; through the O_DIRECT
+   * descriptor when `direct` (then `buf` must be aligned): zeros left in the page cache would have
+   * to be written back before every direct write over them.
+   */
+  async writeZerosAndSync(buf: Uint8Array, len: number, relPos: number, direct = false): Promise<void> {
     if (this.fd < 0) await this.ready;
-    await this.fs.write(this.fd, buf, 0, len, relPos);
+    const fd = direct && (await this.openDirect()) ? this.directFd : this.fd;
+    await this.fs.write(fd, buf, 0, len, relPos);
     await this.fs.fdatasync(this.fd);
   }
 

@@ -12,8 +12,7 @@ import { RmqError, ErrorCode } from '../common/errors.js';
 import { encodeSocketAddr, type SocketAddr } from '../common/socket-address.js';
 import { getProperty } from '../common/message/message-properties.js';
 import { MessageProperty } from '../common/message/message-const.js';
-import { decodeRecord, type MessageExt } from '../common/message/message-record.js';
-import { readInt64 } from '../common/int64.js';
+import type { MessageExt } from '../common/message/message-record.js';
 import { nodeStoreFs, type StoreFs } from './io/store-fs.js';
 import {
   consumeQueueFileSize,
@@ -25,7 +24,7 @@ import {
 import { CommitLog } from './commitlog/commitlog.js';
 import { RecordEncoder, emptyPrepared } from './commitlog/record-encoder.js';
 import { FlushService } from './commitlog/flush-service.js';
-import { verifyRecordForRead, type CheckOptions } from './commitlog/record-check.js';
+import type { CheckOptions } from './commitlog/record-check.js';
 import { Preallocator } from './commitlog/preallocator.js';
 import { ConsumeQueueStore } from './consume-queue/consume-queue-store.js';
 import { IndexService } from './index/index-service.js';
@@ -35,9 +34,11 @@ import { StoreCheckpoint } from './checkpoint.js';
 import { CheckpointService } from './checkpoint-service.js';
 import { AbortFile } from './abort-file.js';
 import { LockFile } from './lock-file.js';
-import { chooseScanStart, scanCommitLog, type RecoveryReport } from './recovery/commitlog-recovery.js';
+import type { RecoveryReport } from './recovery/commitlog-recovery.js';
+import { recoverStore } from './recovery/store-recovery.js';
 import { CleanService } from './cleanup/clean-service.js';
 import { MessageReader } from './get-message.js';
+import { StoreLookups } from './store-lookups.js';
 import { decodeBatch } from './batch-decoder.js';
 import { StoreStats } from './store-stats.js';
 import { AppendResult } from './append-result.js';
@@ -80,6 +81,7 @@ export class MessageStore {
   private readonly checkpointService: CheckpointService;
   private readonly cleaner: CleanService;
   private readonly reader: MessageReader;
+  private readonly lookups: StoreLookups;
   private readonly abort: AbortFile;
   private readonly lock: LockFile;
   private readonly keys: DispatchKeys;
@@ -188,6 +190,13 @@ export class MessageStore {
       getLogger('store.clean'),
     );
     this.reader = new MessageReader(config, this.commitLog, this.consumeQueues, getLogger('store.read'));
+    this.lookups = new StoreLookups(
+      config,
+      this.commitLog,
+      this.consumeQueues,
+      this.index,
+      this.checkOpts.maxRecordSize,
+    );
     this.abort = new AbortFile(this.fs, this.paths.abort);
     this.lock = new LockFile(this.paths.lock);
   }
@@ -221,52 +230,22 @@ export class MessageStore {
   }
 
   private async recover(): Promise<RecoveryReport> {
-    const t0 = Date.now();
-    const abnormal = this.abort.exists();
-    await this.fs.mkdir(this.paths.commitLog);
-    await this.checkpoint.open();
-    await this.commitLog.files.load();
-    await this.consumeQueues.load();
-    await this.index?.load();
-    const { start, trustedEnd } = await chooseScanStart(this.commitLog, this.checkpoint, abnormal);
-    const t1 = Date.now();
-    let validEnd = start;
-    let scanned = 0;
-    let problems: RecoveryReport['problems'] = [];
-    if (trustedEnd === undefined) {
-      // Queue units at or past the scan start are rebuilt by the scan itself.
-      await this.consumeQueues.truncateFromPhy(start);
-      const res = await scanCommitLog(
-        this.commitLog,
-        start,
-        this.checkOpts,
-        (r) => this.reput.dispatch(r),
-        this.log,
-      );
-      ({ validEnd, scanned, problems } = res);
-    } else {
-      await this.consumeQueues.truncateFromPhy(validEnd);
-    }
-    const t2 = Date.now();
-    await this.commitLog.files.truncateDirty(validEnd);
-    const queueOffsets = new Map<string, number>();
-    for (const cq of this.consumeQueues.all()) queueOffsets.set(`${cq.topic}-${cq.queueId}`, cq.maxOffset);
-    this.commitLog.resetPositions(validEnd, queueOffsets);
-    await this.commitLog.loadHeadBlock();
-    this.reput.reputFromOffset = validEnd;
-    this.flusher.flushedOffset = validEnd;
-    if (this.commitLog.files.files.length > 0) await this.cleaner.cleanQueues();
-    await this.checkpointService.run();
-    const t3 = Date.now();
-    const report: RecoveryReport = {
-      abnormal,
-      scanFrom: start,
-      validEnd,
-      scannedBytes: scanned,
-      problems,
-      timings: { loadMs: t1 - t0, scanMs: t2 - t1, finishMs: t3 - t2 },
-    };
-    this.log.info(report, abnormal ? 'recovered after an abnormal exit' : 'store loaded');
+    const report = await recoverStore({
+      abnormal: this.abort.exists(),
+      fs: this.fs,
+      commitLogDir: this.paths.commitLog,
+      checkpoint: this.checkpoint,
+      commitLog: this.commitLog,
+      consumeQueues: this.consumeQueues,
+      index: this.index,
+      checkOpts: this.checkOpts,
+      reput: this.reput,
+      flusher: this.flusher,
+      cleaner: this.cleaner,
+      checkpointService: this.checkpointService,
+      log: this.log,
+    });
+    this.log.info(report, report.abnormal ? 'recovered after an abnormal exit' : 'store loaded');
     return report;
   }
 
@@ -277,10 +256,11 @@ export class MessageStore {
     await this.reput.caughtUp();
     this.reput.stop();
     this.flusher.stop();
-    this.preallocator?.stop();
+    await this.preallocator?.stop();
     await this.cleaner.stop();
     await this.checkpointService.stop();
     await this.commitLog.stopWriter();
+    this.reader.cache.clear();
     await this.flusher.flushAll();
     const cleanEnd =
       this.reput.reputFromOffset >= this.commitLog.writtenOffset && this.commitLog.state === 'OK';
@@ -446,26 +426,16 @@ export class MessageStore {
   }
 
   /** The unit at `offset`: [commitLogOffset, size, tagsCode], or undefined. */
-  async getUnit(
-    topic: string,
-    queueId: number,
-    offset: number,
-  ): Promise<[number, number, number] | undefined> {
-    const cq = this.consumeQueues.find(topic, queueId);
-    if (!cq || offset < cq.minOffset || offset >= cq.maxOffset) return undefined;
-    const u = await cq.readUnits(offset, 1);
-    if (!u || u.length < 20) return undefined;
-    return [readInt64(u, 0), u.readInt32BE(8), readInt64(u, 12)];
+  getUnit(topic: string, queueId: number, offset: number): Promise<[number, number, number] | undefined> {
+    return this.lookups.getUnit(topic, queueId, offset);
   }
 
   async getCommitLogOffsetInQueue(topic: string, queueId: number, offset: number): Promise<number> {
     return (await this.getUnit(topic, queueId, offset))?.[0] ?? 0;
   }
 
-  async getMessageStoreTimeStamp(topic: string, queueId: number, offset: number): Promise<number> {
-    const u = await this.getUnit(topic, queueId, offset);
-    if (!u) return -1;
-    return (await this.lookMessageByOffset(u[0], u[1]))?.storeTimestamp ?? -1;
+  getMessageStoreTimeStamp(topic: string, queueId: number, offset: number): Promise<number> {
+    return this.lookups.getMessageStoreTimeStamp(topic, queueId, offset);
   }
 
   async getEarliestMessageTime(topic: string, queueId: number): Promise<number> {
@@ -473,23 +443,13 @@ export class MessageStore {
   }
 
   /** Store time of the oldest message in the CommitLog, -1 when empty. */
-  async getEarliestMessageTimeAll(): Promise<number> {
-    return (await this.lookMessageByOffset(this.commitLog.minOffset()))?.storeTimestamp ?? -1;
+  getEarliestMessageTimeAll(): Promise<number> {
+    return this.lookups.getEarliestMessageTimeAll();
   }
 
   /** The first queue offset whose message was stored at or after `timestamp` (maxOffset if none). */
-  async getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number): Promise<number> {
-    const cq = this.consumeQueues.find(topic, queueId);
-    if (!cq) return 0;
-    let lo = cq.minOffset;
-    let hi = cq.maxOffset;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      const ts = await this.getMessageStoreTimeStamp(topic, queueId, mid);
-      if (ts >= timestamp || ts < 0) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+  getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number): Promise<number> {
+    return this.lookups.getOffsetInQueueByTime(topic, queueId, timestamp);
   }
 
   async checkInDiskByConsumeOffset(topic: string, queueId: number, consumeOffset: number): Promise<boolean> {
@@ -498,59 +458,23 @@ export class MessageStore {
   }
 
   /** The raw record at a CommitLog offset (size read from the record when not given); CRC-checked. */
-  async lookMessageByOffsetRaw(phyOffset: number, size?: number): Promise<Buffer | undefined> {
-    let len = size;
-    if (len === undefined) {
-      const head = await this.commitLog.read(phyOffset, 4);
-      if (!head) return undefined;
-      len = head.readInt32BE(0);
-    }
-    if (len <= 0 || len > this.checkOpts.maxRecordSize) return undefined;
-    const rec = await this.commitLog.read(phyOffset, len);
-    if (!rec || !verifyRecordForRead(rec, 0, len, this.config.forceVerifyPropCRC)) return undefined;
-    return rec;
+  lookMessageByOffsetRaw(phyOffset: number, size?: number): Promise<Buffer | undefined> {
+    return this.lookups.lookMessageByOffsetRaw(phyOffset, size);
   }
 
-  async lookMessageByOffset(phyOffset: number, size?: number): Promise<MessageExt | undefined> {
-    const rec = await this.lookMessageByOffsetRaw(phyOffset, size);
-    return rec ? decodeRecord(rec, 0) : undefined;
+  lookMessageByOffset(phyOffset: number, size?: number): Promise<MessageExt | undefined> {
+    return this.lookups.lookMessageByOffset(phyOffset, size);
   }
 
   /** Messages whose key (KEYS word or UNIQ_KEY) is `key`, stored within [begin, end]. */
-  async queryMessage(
+  queryMessage(
     topic: string,
     key: string,
     maxNum: number,
     begin: number,
     end: number,
   ): Promise<QueryMessageResult> {
-    const res: QueryMessageResult = {
-      messages: [],
-      phyOffsets: [],
-      indexLastUpdateTimestamp: this.index?.lastUpdateTimestamp ?? 0,
-      indexLastUpdatePhyoffset: this.index?.endPhyOffset ?? 0,
-    };
-    if (!this.index) return res;
-    const offsets = await this.index.queryOffsets(
-      topic,
-      key,
-      Math.min(maxNum, this.config.maxMsgsNumBatch),
-      begin,
-      end,
-    );
-    for (const off of offsets) {
-      const m = await this.lookMessageByOffsetRaw(off);
-      if (!m) continue;
-      // Hash collisions and entries left by a cut tail: keep only records that really match.
-      const msg = decodeRecord(m, 0);
-      if (!msg || msg.topic !== topic) continue;
-      const keys = (msg.properties.get(MessageProperty.KEYS) ?? '').split(' ');
-      if (msg.properties.get(MessageProperty.UNIQ_CLIENT_MESSAGE_ID_KEYIDX) !== key && !keys.includes(key))
-        continue;
-      res.messages.push(m);
-      res.phyOffsets.push(off);
-    }
-    return res;
+    return this.lookups.queryMessage(topic, key, maxNum, begin, end);
   }
 
   getMinPhyOffset(): number {

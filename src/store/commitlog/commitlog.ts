@@ -110,9 +110,10 @@ export class CommitLog {
     return this.state === 'OK';
   }
 
-  /** Stops the sealing worker (shutdown, after drained()). */
+  /** Stops the sealing worker and gives the staging memory back (shutdown, after drained()). */
   async stopWriter(): Promise<void> {
     await this.loop.stop();
+    this.staging.release();
   }
 
   /** Whether appends are written with O_DIRECT where the file system allows it. */
@@ -344,13 +345,10 @@ export class CommitLog {
    */
   async read(offset: number, size: number, into?: Buffer): Promise<Buffer | undefined> {
     if (offset < 0 || size <= 0 || offset + size > this.writtenOffset) return undefined;
-    if (!into) {
-      const mem = this.staging.copyOut(offset, size, this.writtenOffset);
-      if (mem) return mem;
-    }
+    const buf = into ?? Buffer.allocUnsafe(size);
+    if (this.staging.copyOut(offset, size, this.writtenOffset, buf)) return buf;
     const file = this.files.findByOffset(offset);
     if (!file || offset + size > file.fileEndOffset) return undefined;
-    const buf = into ?? Buffer.allocUnsafe(size);
     let got = 0;
     while (got < size) {
       const n = await file.read(buf, got, size - got, offset - file.fileFromOffset + got);

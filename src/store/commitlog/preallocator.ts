@@ -16,11 +16,19 @@ import type { MappedFile } from '../mapped-file.js';
 const STEP = 4 * 1024 * 1024;
 const AHEAD = 16 * 1024 * 1024;
 
+// lib ES2023 has no WebAssembly types; a page-aligned buffer is all that is needed.
+declare const WebAssembly: {
+  Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
+};
+
 export class Preallocator {
   private inflight: { file: MappedFile; from: number; to: number; done: Promise<void> } | undefined;
   private readonly allocatedTo = new Map<MappedFile, number>();
   private stopped = false;
-  private readonly zeros = Buffer.alloc(STEP);
+  // Page-aligned (direct writes) and never written to: its pages stay the kernel's shared zero page.
+  private readonly zeros = Buffer.from(
+    new WebAssembly.Memory({ initial: STEP / 65536, maximum: STEP / 65536 }).buffer,
+  );
 
   constructor(
     private readonly commitLog: CommitLog,
@@ -33,8 +41,10 @@ export class Preallocator {
     };
   }
 
-  stop(): void {
+  /** Stops and waits for a zero write in flight (its file must stay open until it is done). */
+  async stop(): Promise<void> {
     this.stopped = true;
+    await this.inflight?.done.catch(() => undefined);
   }
 
   onWritten(): void {
@@ -49,7 +59,7 @@ export class Preallocator {
     const to = Math.min(file.fileSize, from + STEP);
     const done = (async () => {
       await file.ready;
-      await file.writeZerosAndSync(this.zeros, to - from, from);
+      await file.writeZerosAndSync(this.zeros, to - from, from, this.commitLog.directIo);
     })();
     this.inflight = { file, from, to, done };
     done

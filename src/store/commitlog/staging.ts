@@ -26,8 +26,23 @@ declare const WebAssembly: {
 export const BLOCK = 4096;
 const WASM_PAGE = 65536;
 /** Written chunks kept for readers: at most this many bytes and chunks. */
-const RECENT_BYTES = 16 * 1024 * 1024;
+const RECENT_BYTES = 4 * 1024 * 1024;
 const RECENT_CHUNKS = 8;
+
+/**
+ * Arenas of closed stores, reused by the next store of the same shape. A WebAssembly.Memory is
+ * only unmapped when the garbage collector gets to it, and its touched pages count as resident
+ * until then: a process that opens stores one after another (tests, benchmarks, a broker
+ * reopening its store) kept every previous arena resident.
+ */
+const idleArenas: SharedArrayBuffer[] = [];
+
+function takeArena(bytes: number): SharedArrayBuffer {
+  const i = idleArenas.findIndex((a) => a.byteLength === bytes);
+  if (i >= 0) return idleArenas.splice(i, 1)[0]!;
+  return new WebAssembly.Memory({ initial: bytes / WASM_PAGE, maximum: bytes / WASM_PAGE, shared: true })
+    .buffer;
+}
 
 export interface Chunk {
   file: MappedFile;
@@ -74,11 +89,19 @@ export class Staging {
     readonly aligned: boolean,
   ) {
     this.slotSize = Math.ceil(chunkSize / WASM_PAGE) * WASM_PAGE;
-    const pages = (this.slotSize / WASM_PAGE) * slots;
-    // Reserved, not resident: a page costs memory once a chunk has used it.
-    this.arena = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer;
+    // Reserved, not resident: a page costs memory once a chunk has used it. Slots are reused
+    // last-freed first, so the pages in use stay few and warm.
+    this.arena = takeArena(this.slotSize * slots);
     this.arenaBuf = Buffer.from(this.arena);
     for (let i = slots - 1; i >= 0; i--) this.freeSlots.push(i);
+  }
+
+  /** The store is closed and nothing is staged or being sealed: the arena may serve another store. */
+  release(): void {
+    this.chunks = [];
+    this.recent = [];
+    this.cur = undefined;
+    if (!idleArenas.includes(this.arena)) idleArenas.push(this.arena);
   }
 
   /** The chunk to append `need` bytes at `stagedOffset` of `file`, sealing the current one if needed. */
@@ -196,17 +219,16 @@ export class Staging {
   }
 
   /**
-   * A copy of [offset, offset+size) when memory still holds all of it below `writtenOffset`,
-   * else undefined. Copies, never views: the buffers are reused.
+   * Copies [offset, offset+size) into `into` when memory still holds all of it below
+   * `writtenOffset`; false otherwise. Copies, never views: the buffers are reused.
    */
-  copyOut(offset: number, size: number, writtenOffset: number): Buffer | undefined {
+  copyOut(offset: number, size: number, writtenOffset: number, into: Buffer): boolean {
     const to = offset + size;
-    if (to > writtenOffset) return undefined;
+    if (to > writtenOffset) return false;
     const c = this.find(this.chunks, offset, to) ?? this.find(this.recent, offset, to);
-    if (!c) return undefined;
-    const out = Buffer.allocUnsafe(size);
-    c.buf.copy(out, 0, offset - c.start, to - c.start);
-    return out;
+    if (!c) return false;
+    c.buf.copy(into, 0, offset - c.start, to - c.start);
+    return true;
   }
 
   private find(list: Chunk[], from: number, to: number): Chunk | undefined {

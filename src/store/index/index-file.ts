@@ -64,6 +64,21 @@ export function indexFileName(ts: number): string {
   );
 }
 
+/**
+ * Slot tables of closed files, for the next writable file of the same size: a table is 20 MB by
+ * default and only freed when the garbage collector gets to it, so a process opening stores one
+ * after another kept one per store resident.
+ */
+const idleTables: Int32Array[] = [];
+
+function takeTable(slotNum: number, zero: boolean): Int32Array {
+  const i = idleTables.findIndex((t) => t.length === slotNum);
+  if (i < 0) return new Int32Array(slotNum);
+  const t = idleTables.splice(i, 1)[0]!;
+  if (zero) t.fill(0);
+  return t;
+}
+
 export class IndexFile {
   header: IndexHeader = {
     beginTimestamp: 0,
@@ -97,7 +112,7 @@ export class IndexFile {
     const fd = await fs.open(path, 'w+');
     const f = new IndexFile(fs, path, fd, slotNum, indexNum);
     await fs.ftruncate(fd, f.fileSize);
-    f.slots = new Int32Array(slotNum);
+    f.slots = takeTable(slotNum, true);
     f.dirtyPages = new Uint8Array(Math.ceil((slotNum * 4) / SLOT_PAGE));
     return f;
   }
@@ -128,15 +143,21 @@ export class IndexFile {
   }
 
   private async loadSlots(): Promise<void> {
-    const raw = Buffer.alloc(this.slotNum * 4);
-    await this.fs.read(this.fd, raw, 0, raw.length, INDEX_HEADER_SIZE);
-    const slots = new Int32Array(this.slotNum);
+    // Read in SLOT_RUN pieces: the table is 20 MB by default and start-up time matters (recovery).
+    const raw = Buffer.alloc(Math.min(SLOT_RUN, this.slotNum * 4));
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
+    const slots = takeTable(this.slotNum, false);
     const count = this.header.indexCount;
     let maxV = 0;
-    for (let i = 0; i < this.slotNum; i++) {
-      const v = raw.readInt32BE(i * 4);
-      slots[i] = v;
-      if (v > maxV && v < this.indexNum) maxV = v;
+    for (let first = 0; first < this.slotNum; first += raw.length / 4) {
+      const n = Math.min(raw.length / 4, this.slotNum - first);
+      const got = await this.fs.read(this.fd, raw, 0, n * 4, INDEX_HEADER_SIZE + first * 4);
+      if (got < n * 4) raw.fill(0, got, n * 4);
+      for (let i = 0; i < n; i++) {
+        const v = dv.getInt32(i * 4);
+        slots[first + i] = v;
+        if (v > maxV && v < this.indexNum) maxV = v;
+      }
     }
     let repaired = 0;
     if (maxV >= count) {
@@ -267,6 +288,7 @@ export class IndexFile {
 
   /** Drops the in-memory slot table once the file is full and written. */
   seal(): void {
+    if (this.slots && idleTables.length < 2) idleTables.push(this.slots);
     this.slots = undefined;
     this.dirtyPages = undefined;
   }
@@ -324,6 +346,7 @@ export class IndexFile {
     while (this.writing) await this.writing;
     if (this.fd >= 0) await this.fs.close(this.fd).catch(() => undefined);
     this.fd = -1;
+    this.seal();
   }
 
   async destroy(): Promise<void> {
