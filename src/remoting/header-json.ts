@@ -9,6 +9,15 @@
 import { RmqError, ErrorCode } from '../common/errors.js';
 import { SerializeType, type ExtFields, type RemotingCommand } from './remoting-command.js';
 
+/** Characters JSON.stringify would escape: quote, backslash, controls, lone surrogate halves. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify(s) for a string, without its cost when nothing needs escaping (the usual case). */
+function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
 export function encodeJsonHeader(cmd: RemotingCommand): string {
   let s = `{"code":${cmd.code}`;
   if (cmd.extFields) {
@@ -17,13 +26,13 @@ export function encodeJsonHeader(cmd: RemotingCommand): string {
     for (const k in cmd.extFields) {
       const v = cmd.extFields[k];
       if (v === undefined || v === null) continue;
-      s += `${first ? '' : ','}${JSON.stringify(k)}:${JSON.stringify(String(v))}`;
+      s += `${first ? '' : ','}${jsonString(k)}:${jsonString(typeof v === 'string' ? v : String(v))}`;
       first = false;
     }
     s += '}';
   }
-  s += `,"flag":${cmd.flag},"language":${JSON.stringify(cmd.language)},"opaque":${cmd.opaque}`;
-  if (cmd.remark !== undefined && cmd.remark !== null) s += `,"remark":${JSON.stringify(cmd.remark)}`;
+  s += `,"flag":${cmd.flag},"language":${jsonString(cmd.language)},"opaque":${cmd.opaque}`;
+  if (cmd.remark !== undefined && cmd.remark !== null) s += `,"remark":${jsonString(cmd.remark)}`;
   s += `,"serializeTypeCurrentRPC":"JSON","version":${cmd.version}}`;
   return s;
 }
@@ -53,10 +62,24 @@ export function decodeJsonHeader(text: string): Omit<RemotingCommand, 'body'> {
   const ext = obj.extFields;
   if (ext !== undefined && ext !== null) {
     if (typeof ext !== 'object' || Array.isArray(ext)) return bad('extFields is not an object');
-    extFields = {};
-    for (const [k, v] of Object.entries(ext as Record<string, unknown>)) {
-      if (v === null || v === undefined) continue;
-      extFields[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    // JSON.parse made this object for us alone: keep it when every value is already a string
+    // (what Java and our encoder send) instead of copying it.
+    const raw = ext as Record<string, unknown>;
+    let allStrings = true;
+    for (const k in raw) {
+      if (typeof raw[k] !== 'string') {
+        allStrings = false;
+        break;
+      }
+    }
+    if (allStrings) {
+      extFields = raw as ExtFields;
+    } else {
+      extFields = {};
+      for (const [k, v] of Object.entries(raw)) {
+        if (v === null || v === undefined) continue;
+        extFields[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+      }
     }
   }
   const remark = obj.remark;

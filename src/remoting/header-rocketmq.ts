@@ -21,36 +21,74 @@ import {
 
 const FIXED = 2 + 1 + 2 + 4 + 4 + 4 + 4;
 
-export function encodeRocketMqHeader(cmd: RemotingCommand): Buffer {
-  const remark = cmd.remark ? Buffer.from(cmd.remark, 'utf8') : undefined;
-  const entries: [Buffer, Buffer][] = [];
-  let extLen = 0;
-  if (cmd.extFields) {
-    for (const k in cmd.extFields) {
-      const v = cmd.extFields[k];
+/** Upper bound of the encoded header's size (UTF-8 needs at most 3 bytes per UTF-16 unit). */
+export function rocketMqHeaderMaxBytes(cmd: RemotingCommand): number {
+  let n = FIXED + (cmd.remark ? cmd.remark.length * 3 : 0);
+  const ext = cmd.extFields;
+  if (ext) {
+    for (const k in ext) {
+      const v = ext[k];
       if (v === undefined || v === null) continue;
-      const kb = Buffer.from(k, 'utf8');
-      const vb = Buffer.from(String(v), 'utf8');
-      entries.push([kb, vb]);
-      extLen += 2 + kb.length + 4 + vb.length;
+      n += 6 + (k.length + String(v).length) * 3;
     }
   }
-  const buf = Buffer.allocUnsafe(FIXED + (remark?.length ?? 0) + extLen);
-  let p = buf.writeInt16BE(cmd.code, 0);
-  p = buf.writeUInt8(languageToByte(cmd.language), p);
-  p = buf.writeInt16BE(cmd.version, p);
-  p = buf.writeInt32BE(cmd.opaque, p);
-  p = buf.writeInt32BE(cmd.flag, p);
-  p = buf.writeInt32BE(remark?.length ?? 0, p);
-  if (remark) p += remark.copy(buf, p);
-  p = buf.writeInt32BE(extLen, p);
-  for (const [kb, vb] of entries) {
-    p = buf.writeInt16BE(kb.length, p);
-    p += kb.copy(buf, p);
-    p = buf.writeInt32BE(vb.length, p);
-    p += vb.copy(buf, p);
+  return n;
+}
+
+/**
+ * Writes `s` as UTF-8 at `pos` and returns the byte count. Short ASCII strings (every header key
+ * and most values) are copied in a loop: cheaper than a call into the native encoder.
+ */
+export function writeUtf8(buf: Buffer, s: string, pos: number): number {
+  const n = s.length;
+  if (n <= 64) {
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return buf.write(s, pos, 'utf8');
+      buf[pos + i] = c;
+    }
+    return n;
   }
-  return buf;
+  return buf.write(s, pos, 'utf8');
+}
+
+/**
+ * Writes the header at `pos` of `buf` (room for rocketMqHeaderMaxBytes(cmd) bytes) and returns
+ * its length. Lengths are written after their strings, so each string is encoded once.
+ */
+export function writeRocketMqHeader(cmd: RemotingCommand, buf: Buffer, pos: number): number {
+  buf.writeInt16BE(cmd.code, pos);
+  buf[pos + 2] = languageToByte(cmd.language);
+  buf.writeInt16BE(cmd.version, pos + 3);
+  buf.writeInt32BE(cmd.opaque, pos + 5);
+  buf.writeInt32BE(cmd.flag, pos + 9);
+  let p = pos + 13;
+  const remarkLen = cmd.remark ? writeUtf8(buf, cmd.remark, p + 4) : 0;
+  buf.writeInt32BE(remarkLen, p);
+  p += 4 + remarkLen;
+  const extAt = p;
+  p += 4;
+  const ext = cmd.extFields;
+  if (ext) {
+    for (const k in ext) {
+      const v = ext[k];
+      if (v === undefined || v === null) continue;
+      const kl = writeUtf8(buf, k, p + 2);
+      buf.writeInt16BE(kl, p);
+      p += 2 + kl;
+      const vl = writeUtf8(buf, typeof v === 'string' ? v : String(v), p + 4);
+      buf.writeInt32BE(vl, p);
+      p += 4 + vl;
+    }
+  }
+  buf.writeInt32BE(p - extAt - 4, extAt);
+  return p - pos;
+}
+
+/** The header in a buffer of its own. */
+export function encodeRocketMqHeader(cmd: RemotingCommand): Buffer {
+  const buf = Buffer.allocUnsafe(rocketMqHeaderMaxBytes(cmd));
+  return buf.subarray(0, writeRocketMqHeader(cmd, buf, 0));
 }
 
 function bad(reason: string): never {
