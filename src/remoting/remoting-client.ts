@@ -12,7 +12,7 @@ import { parseSocketAddr } from '../common/socket-address.js';
 import { Channel, DEFAULT_HIGH_WATER_MARK } from './channel.js';
 import type { RequestDispatcher } from './dispatcher.js';
 import { isResponse, RPC_ONEWAY, type RemotingCommand } from './remoting-command.js';
-import { ResponseTable } from './response-table.js';
+import { ResponseTable, type ResponseCallback } from './response-table.js';
 
 export interface RemotingClientOptions {
   log: Logger;
@@ -52,6 +52,50 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
       await c.waitForDrain();
       return this.send(c, addr, request, timeoutMs);
     });
+  }
+
+  /**
+   * `invoke` without a promise: `done` gets the response (whatever its code) or the error, always
+   * after this call returns. The path of pipelined producers, where promises per call add up.
+   */
+  invokeCallback(addr: string, request: RemotingCommand, timeoutMs: number, done: ResponseCallback): void {
+    const ch = this.ready.get(addr);
+    if (ch && !ch.isClosed && !ch.congested) {
+      this.sendCallback(ch, addr, request, timeoutMs, done);
+      return;
+    }
+    this.getChannel(addr)
+      .then(async (c) => {
+        await c.waitForDrain();
+        this.sendCallback(c, addr, request, timeoutMs, done);
+      })
+      .catch((err: unknown) => done(err instanceof Error ? err : new Error(errorMessage(err)), undefined));
+  }
+
+  private sendCallback(
+    ch: Channel,
+    addr: string,
+    request: RemotingCommand,
+    timeoutMs: number,
+    done: ResponseCallback,
+  ): void {
+    let failure: Error | undefined;
+    try {
+      if (!ch.write(request)) {
+        failure = new RmqError(ErrorCode.REMOTING_CLOSED, `connection to ${addr} is closed`, {
+          retriable: true,
+        });
+      }
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(errorMessage(err));
+    }
+    if (failure) {
+      const err = failure;
+      process.nextTick(() => done(err, undefined));
+      return;
+    }
+    // Registered after the write: a write does not send before this tick ends.
+    this.responses.addCallback(request.opaque, timeoutMs, ch.id, request.code, addr, done);
   }
 
   private send(

@@ -2,16 +2,19 @@
  * Requests waiting for their response, by opaque. Timeouts use no per-call timer: calls are kept
  * in buckets by timeout length, where insertion order is deadline order, and one timer is armed
  * for the earliest deadline. Expiring a call is O(1) and a response is O(1).
+ * A call completes through a callback (`addCallback`, no promise on hot paths) or a promise (`add`).
  */
 import { RmqError, ErrorCode } from '../common/errors.js';
 import type { RemotingCommand } from './remoting-command.js';
 import { requestCodeName } from '../protocol/request-code.js';
 
+/** Completion of a call: exactly one of error or response. */
+export type ResponseCallback = (err: Error | undefined, response: RemotingCommand | undefined) => void;
+
 interface Pending {
   opaque: number;
   deadline: number;
-  resolve: (cmd: RemotingCommand) => void;
-  reject: (err: Error) => void;
+  done: ResponseCallback;
   /** Owner tag (a channel id) so a closed connection fails only its own calls. */
   owner: number;
   code: number;
@@ -42,17 +45,32 @@ export class ResponseTable {
     peer: string,
   ): Promise<RemotingCommand> {
     return new Promise<RemotingCommand>((resolve, reject) => {
-      let bucket = this.buckets.get(timeoutMs);
-      if (!bucket) {
-        bucket = new Map();
-        this.buckets.set(timeoutMs, bucket);
-      }
-      const deadline = Date.now() + timeoutMs;
-      const p: Pending = { opaque, deadline, resolve, reject, owner, code, peer, bucket };
-      this.byOpaque.set(opaque, p);
-      bucket.set(opaque, p);
-      if (deadline < this.timerDeadline) this.arm(deadline);
+      this.addCallback(opaque, timeoutMs, owner, code, peer, (err, response) => {
+        if (err) reject(err);
+        else resolve(response!);
+      });
     });
+  }
+
+  /** Registers a call completed through `done`, called exactly once (synchronously by `fail`). */
+  addCallback(
+    opaque: number,
+    timeoutMs: number,
+    owner: number,
+    code: number,
+    peer: string,
+    done: ResponseCallback,
+  ): void {
+    let bucket = this.buckets.get(timeoutMs);
+    if (!bucket) {
+      bucket = new Map();
+      this.buckets.set(timeoutMs, bucket);
+    }
+    const deadline = Date.now() + timeoutMs;
+    const p: Pending = { opaque, deadline, done, owner, code, peer, bucket };
+    this.byOpaque.set(opaque, p);
+    bucket.set(opaque, p);
+    if (deadline < this.timerDeadline) this.arm(deadline);
   }
 
   /** Delivers a response; false when nobody waits for it (late or unknown opaque). */
@@ -60,7 +78,7 @@ export class ResponseTable {
     const p = this.byOpaque.get(cmd.opaque);
     if (!p) return false;
     this.remove(p);
-    p.resolve(cmd);
+    p.done(undefined, cmd);
     return true;
   }
 
@@ -69,7 +87,7 @@ export class ResponseTable {
     const p = this.byOpaque.get(opaque);
     if (!p) return;
     this.remove(p);
-    p.reject(err);
+    p.done(err, undefined);
   }
 
   /** Fails every call of one owner (its connection closed). */
@@ -77,14 +95,14 @@ export class ResponseTable {
     for (const p of [...this.byOpaque.values()]) {
       if (p.owner !== owner) continue;
       this.remove(p);
-      p.reject(makeError(describe(p)));
+      p.done(makeError(describe(p)), undefined);
     }
   }
 
   failAll(makeError: (describe: string) => Error): void {
     for (const p of [...this.byOpaque.values()]) {
       this.remove(p);
-      p.reject(makeError(describe(p)));
+      p.done(makeError(describe(p)), undefined);
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -115,10 +133,11 @@ export class ResponseTable {
           break;
         }
         this.remove(p);
-        p.reject(
+        p.done(
           new RmqError(ErrorCode.REMOTING_TIMEOUT, `${describe(p)}: no response within ${timeoutMs} ms`, {
             retriable: true,
           }),
+          undefined,
         );
       }
       if (bucket.size === 0) this.buckets.delete(timeoutMs);

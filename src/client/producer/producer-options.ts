@@ -2,6 +2,7 @@
 import { RmqError, ErrorCode } from '../../common/errors.js';
 import { SystemTopic } from '../../common/message/message-const.js';
 import { ResponseCode } from '../../protocol/response-code.js';
+import type { AutoBatchConfig, AutoBatchOptions } from './auto-batcher.js';
 import {
   checkGroupName,
   resolveClientConfig,
@@ -33,6 +34,12 @@ export interface ProducerOptions extends ClientOptions {
   sendLatencyFaultEnable?: boolean;
   /** Broker response codes after which a send is retried on another queue. */
   retryResponseCodes?: readonly number[];
+  /**
+   * Coalesce single messages sent in the same tick to the same topic into SEND_BATCH_MESSAGE
+   * requests (off by default; see auto-batcher.ts for what is taken and how it is stored).
+   * `true` = { maxMessages: 128, maxBytes: 512 KiB }.
+   */
+  autoBatch?: boolean | AutoBatchOptions;
 }
 
 export interface ProducerConfig {
@@ -49,6 +56,7 @@ export interface ProducerConfig {
   maxMessageSize: number;
   sendLatencyFaultEnable: boolean;
   retryResponseCodes: ReadonlySet<number>;
+  autoBatch: AutoBatchConfig | undefined;
 }
 
 const DEFAULT_RETRY_CODES = [
@@ -78,7 +86,20 @@ function int(
   return v;
 }
 
+function autoBatchConfig(
+  o: ProducerOptions['autoBatch'],
+  maxMessageSize: number,
+): AutoBatchConfig | undefined {
+  if (!o) return undefined;
+  const given = o === true ? {} : o;
+  return {
+    maxMessages: int('autoBatch.maxMessages', given.maxMessages, 128, 1, 10000),
+    maxBytes: Math.min(int('autoBatch.maxBytes', given.maxBytes, 512 * 1024, 1), maxMessageSize),
+  };
+}
+
 export function resolveProducerOptions(o: ProducerOptions): ProducerConfig {
+  const maxMessageSize = int('maxMessageSize', o.maxMessageSize, 4 * 1024 * 1024, 1);
   return {
     client: resolveClientConfig(o, true),
     producerGroup: checkGroupName('producerGroup', o.producerGroup),
@@ -96,8 +117,9 @@ export function resolveProducerOptions(o: ProducerOptions): ProducerConfig {
       100,
     ),
     retryAnotherBrokerWhenNotStoreOK: o.retryAnotherBrokerWhenNotStoreOK ?? false,
-    maxMessageSize: int('maxMessageSize', o.maxMessageSize, 4 * 1024 * 1024, 1),
+    maxMessageSize,
     sendLatencyFaultEnable: o.sendLatencyFaultEnable ?? true,
     retryResponseCodes: new Set(o.retryResponseCodes ?? DEFAULT_RETRY_CODES),
+    autoBatch: autoBatchConfig(o.autoBatch, maxMessageSize),
   };
 }

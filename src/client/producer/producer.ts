@@ -12,7 +12,9 @@
  *
  * Single messages go as SEND_MESSAGE_V2, batches as SEND_BATCH_MESSAGE. Each message gets a
  * UNIQ_KEY (the SendResult msgId); bodies of compressMsgBodyOverHowmuch bytes or more are zlib-
- * compressed with the COMPRESSED sysflag. The send path keeps to one promise chain per send.
+ * compressed with the COMPRESSED sysflag. Attempts and retries run in send-engine.ts on callbacks
+ * (no promise per step); with the autoBatch option, single sends of one tick travel together
+ * (auto-batcher.ts).
  */
 import { deflateSync } from 'node:zlib';
 import { RmqError, ErrorCode, errorMessage } from '../../common/errors.js';
@@ -22,36 +24,20 @@ import { encodeProperties } from '../../common/message/message-properties.js';
 import { uniqIdGenerator } from '../../common/message/message-id.js';
 import { MessageSysFlag } from '../../common/message/message-sysflag.js';
 import { isNotAllowedSendTopic, validateTopic } from '../../common/topic-validator.js';
-import type { RemotingCommand } from '../../remoting/remoting-command.js';
 import { RequestCode } from '../../protocol/request-code.js';
-import { SendMessageRequestHeaderV2, SendMessageResponseHeader } from '../../protocol/broker-headers.js';
 import { getOrCreateClientInstance, type MQClientInstance, type ProducerInner } from '../client-instance.js';
-import { isRemotingError, responseError } from '../client-errors.js';
 import type { Message } from '../message/message.js';
 import { sameQueue, type MessageQueue } from '../message/message-queue.js';
 import { MQFaultStrategy } from './mq-fault-strategy.js';
 import { checkBatch, encodeMessageBatch } from './message-batch.js';
 import type { MessageQueueSelector } from './message-queue-selector.js';
 import { resolveProducerOptions, type ProducerConfig, type ProducerOptions } from './producer-options.js';
-import { SendResult, sendStatusOf, SendStatus, type SendCallback } from './send-result.js';
+import type { SendResult, SendCallback } from './send-result.js';
 import type { TopicPublishInfo } from './topic-publish-info.js';
+import { SendEngine, type PreparedMessage, type SendDone, type SendHost } from './send-engine.js';
+import { AutoBatcher } from './auto-batcher.js';
 
-type Mode = 'SYNC' | 'ASYNC' | 'ONEWAY';
-
-/** A message (or batch) encoded once, sent as many times as retries need. */
-export interface PreparedMessage {
-  topic: string;
-  code: number;
-  body: Buffer;
-  sysFlag: number;
-  flag: number;
-  properties: string;
-  /** UNIQ_KEY, comma-joined for a batch. */
-  msgId: string;
-  batch: boolean;
-  reconsumeTimes: number;
-  maxReconsumeTimes: number | undefined;
-}
+export type { PreparedMessage } from './send-engine.js';
 
 export class Producer {
   readonly config: ProducerConfig;
@@ -61,11 +47,39 @@ export class Producer {
   private readonly topics = new Set<string>();
   private readonly publishInfo = new Map<string, TopicPublishInfo>();
   private readonly fault: MQFaultStrategy;
+  private readonly engine: SendEngine;
+  private readonly batcher: AutoBatcher | undefined;
 
   constructor(options: ProducerOptions) {
     this.config = resolveProducerOptions(options);
     this.log = getLogger('client.producer').child({ group: this.config.producerGroup });
     this.fault = new MQFaultStrategy(this.config.sendLatencyFaultEnable);
+    this.engine = new SendEngine(this.sendHost());
+    const ab = this.config.autoBatch;
+    this.batcher = ab ? new AutoBatcher(this.engine, ab, this.config.compressMsgBodyOverHowmuch) : undefined;
+  }
+
+  /** What the send engine sees of this producer (the instance exists once started). */
+  private sendHost(): SendHost {
+    const self = this;
+    return {
+      config: this.config,
+      log: this.log,
+      fault: this.fault,
+      get instance(): MQClientInstance {
+        return self.instance!;
+      },
+      cachedPublishInfo: (topic) => {
+        const info = this.publishInfo.get(topic);
+        return info?.ok() ? info : undefined;
+      },
+      findPublishInfo: (topic) => this.tryToFindTopicPublishInfo(topic),
+    };
+  }
+
+  /** Whether sends may be coalesced into batches (the autoBatch option), and how. */
+  get autoBatch(): { maxMessages: number; maxBytes: number } | undefined {
+    return this.config.autoBatch;
   }
 
   /** What the client instance sees of this producer. */
@@ -136,7 +150,25 @@ export class Producer {
       const timeout = typeof arg === 'number' ? arg : this.config.sendMsgTimeout;
       return this.sendToQueue(prepared, target, timeout);
     }
-    return (await this.sendDefault(prepared, 'SYNC', target ?? this.config.sendMsgTimeout))!;
+    const timeout = target ?? this.config.sendMsgTimeout;
+    return new Promise<SendResult>((resolve, reject) => {
+      this.dispatch(msg, prepared, 'SYNC', timeout, (err, r) => (err ? reject(err) : resolve(r!)));
+    });
+  }
+
+  /** Sends through the batcher when it takes the message, else on its own. */
+  private dispatch(
+    msg: Message | readonly Message[],
+    prepared: PreparedMessage,
+    mode: 'SYNC' | 'ASYNC',
+    timeoutMs: number,
+    done: SendDone,
+  ): void {
+    if (this.batcher && !Array.isArray(msg) && this.batcher.accepts(msg as Message, prepared)) {
+      this.batcher.add(msg as Message, prepared, mode, timeoutMs, done);
+    } else {
+      this.engine.send(prepared, mode, timeoutMs, done);
+    }
   }
 
   /** Sends without waiting in the caller; the callback gets the result or the final error. */
@@ -153,10 +185,10 @@ export class Producer {
       this.invokeCallback(() => callback.onException(err as Error));
       return;
     }
-    this.sendDefault(prepared, 'ASYNC', timeoutMs).then(
-      (r) => this.invokeCallback(() => callback.onSuccess(r!)),
-      (err: unknown) => this.invokeCallback(() => callback.onException(err as Error)),
-    );
+    this.dispatch(msg, prepared, 'ASYNC', timeoutMs, (err, r) => {
+      if (err) this.invokeCallback(() => callback.onException(err));
+      else this.invokeCallback(() => callback.onSuccess(r!));
+    });
   }
 
   private invokeCallback(fn: () => void): void {
@@ -173,10 +205,10 @@ export class Producer {
     const prepared = this.prepare(msg);
     if (mq) {
       this.checkQueueTopic(prepared, mq);
-      await this.sendKernel(prepared, mq, 'ONEWAY', this.config.sendMsgTimeout);
+      await this.engine.sendOneway(prepared, mq);
       return;
     }
-    await this.sendDefault(prepared, 'ONEWAY', this.config.sendMsgTimeout);
+    await this.sendDefaultOneway(prepared);
   }
 
   /** The writable queues of a topic (what a selector chooses from). */
@@ -312,90 +344,41 @@ export class Producer {
     return this.publishInfo.get(topic);
   }
 
-  private noRoute(topic: string): RmqError {
-    return new RmqError(
-      ErrorCode.NO_ROUTE,
-      `No route info of this topic: ${topic} (NameServers ${this.config.client.namesrvAddrs.join(';')})`,
-    );
-  }
-
   // ---- sending ----
 
-  private async sendDefault(
-    p: PreparedMessage,
-    mode: Mode,
-    timeoutMs: number,
-  ): Promise<SendResult | undefined> {
+  /** A oneway send: one attempt on the queue the fault strategy picks; resolves once written. */
+  private async sendDefaultOneway(p: PreparedMessage): Promise<void> {
     const begin = Date.now();
     const cached = this.publishInfo.get(p.topic);
     const info = cached?.ok() ? cached : await this.tryToFindTopicPublishInfo(p.topic);
-    if (!info?.ok()) throw this.noRoute(p.topic);
-    const c = this.config;
-    const timesTotal =
-      mode === 'SYNC'
-        ? 1 + c.retryTimesWhenSendFailed
-        : mode === 'ASYNC'
-          ? 1 + c.retryTimesWhenSendAsyncFailed
-          : 1;
-    const brokersSent: string[] = [];
-    let mq: MessageQueue | undefined;
-    let result: SendResult | undefined;
-    let lastError: unknown;
-    let times = 0;
-    for (; times < timesTotal; times++) {
-      mq = this.fault.selectOneMessageQueue(info, mq?.brokerName);
-      brokersSent.push(mq.brokerName);
-      const start = Date.now();
-      const cost = start - begin;
-      if (cost > timeoutMs) {
-        throw new RmqError(
-          ErrorCode.REMOTING_TIMEOUT,
-          `send to topic ${p.topic} timed out after ${cost} ms`,
-          {
-            retriable: true,
-            cause: lastError,
-          },
-        );
-      }
-      try {
-        // The first attempt uses the whole budget: a fixed timeout keeps the response table lean.
-        result = await this.sendKernel(p, mq, mode, times === 0 ? timeoutMs : timeoutMs - cost);
-        this.fault.updateFaultItem(mq.brokerName, Date.now() - start, false);
-        if (
-          mode === 'SYNC' &&
-          result!.sendStatus !== SendStatus.SEND_OK &&
-          c.retryAnotherBrokerWhenNotStoreOK
-        ) {
-          continue;
-        }
-        return result;
-      } catch (err) {
-        this.fault.updateFaultItem(mq.brokerName, Date.now() - start, true);
-        lastError = err;
-        this.log.warn(
-          { topic: p.topic, broker: mq.brokerName, attempt: times + 1, err: errorMessage(err) },
-          'send failed',
-        );
-        if (this.isRetriable(err)) continue;
-        if (result) return result;
-        throw err;
-      }
+    if (!info?.ok()) throw this.engine.noRoute(p.topic);
+    const mq = this.fault.selectOneMessageQueue(info, undefined);
+    const start = Date.now();
+    try {
+      await this.engine.sendOneway(p, mq);
+      this.fault.updateFaultItem(mq.brokerName, Date.now() - start, false);
+    } catch (err) {
+      this.fault.updateFaultItem(mq.brokerName, Date.now() - start, true);
+      this.log.warn(
+        { topic: p.topic, broker: mq.brokerName, attempt: 1, err: errorMessage(err) },
+        'send failed',
+      );
+      if (!this.engine.isRetriable(err)) throw err;
+      const responseCode = err instanceof RmqError ? err.responseCode : undefined;
+      throw new RmqError(
+        ErrorCode.SEND_FAILED,
+        `Send [1] times, still failed, cost [${Date.now() - begin}]ms, Topic: ${p.topic}, ` +
+          `BrokersSent: [${mq.brokerName}]: ${errorMessage(err)}`,
+        { cause: err, responseCode, retriable: true },
+      );
     }
-    if (result) return result;
-    const responseCode = lastError instanceof RmqError ? lastError.responseCode : undefined;
-    throw new RmqError(
-      ErrorCode.SEND_FAILED,
-      `Send [${times}] times, still failed, cost [${Date.now() - begin}]ms, Topic: ${p.topic}, ` +
-        `BrokersSent: [${brokersSent.join(', ')}]: ${errorMessage(lastError)}`,
-      { cause: lastError, responseCode, retriable: true },
-    );
   }
 
-  private isRetriable(err: unknown): boolean {
-    if (isRemotingError(err)) return true;
-    if (!(err instanceof RmqError)) return false;
-    if (err.code === ErrorCode.BROKER_NOT_FOUND) return true;
-    return err.responseCode !== undefined && this.config.retryResponseCodes.has(err.responseCode);
+  /** One SYNC attempt on a given queue (no retry on another queue). */
+  private sendOnce(p: PreparedMessage, mq: MessageQueue, timeoutMs: number): Promise<SendResult> {
+    return new Promise<SendResult>((resolve, reject) => {
+      this.engine.kernel(p, mq, 'SYNC', timeoutMs, (err, r) => (err ? reject(err) : resolve(r!)));
+    });
   }
 
   private checkQueueTopic(p: PreparedMessage, mq: MessageQueue): void {
@@ -409,7 +392,7 @@ export class Producer {
 
   private async sendToQueue(p: PreparedMessage, mq: MessageQueue, timeoutMs: number): Promise<SendResult> {
     this.checkQueueTopic(p, mq);
-    return (await this.sendKernel(p, mq, 'SYNC', timeoutMs))!;
+    return this.sendOnce(p, mq, timeoutMs);
   }
 
   private async sendSelect<A>(
@@ -421,7 +404,7 @@ export class Producer {
   ): Promise<SendResult> {
     const begin = Date.now();
     const info = await this.tryToFindTopicPublishInfo(p.topic);
-    if (!info?.ok()) throw this.noRoute(p.topic);
+    if (!info?.ok()) throw this.engine.noRoute(p.topic);
     const mqs = info.messageQueueList;
     const mq = selector(mqs, msg, arg);
     if (!mq || !mqs.some((q) => sameQueue(q, mq))) {
@@ -433,74 +416,6 @@ export class Producer {
     const cost = Date.now() - begin;
     if (cost > timeoutMs)
       throw new RmqError(ErrorCode.REMOTING_TIMEOUT, `send to topic ${p.topic} timed out`);
-    return (await this.sendKernel(p, mq, 'SYNC', timeoutMs - cost))!;
-  }
-
-  /** One attempt: the request to the queue's master. */
-  protected async sendKernel(
-    p: PreparedMessage,
-    mq: MessageQueue,
-    mode: Mode,
-    timeoutMs: number,
-  ): Promise<SendResult | undefined> {
-    const instance = this.instance!;
-    let addr = instance.findBrokerAddressInPublish(mq.brokerName);
-    if (!addr) {
-      await this.tryToFindTopicPublishInfo(mq.topic);
-      addr = instance.findBrokerAddressInPublish(mq.brokerName);
-      if (!addr) {
-        throw new RmqError(ErrorCode.BROKER_NOT_FOUND, `The broker[${mq.brokerName}] not exist`, {
-          retriable: true,
-        });
-      }
-    }
-    const c = this.config;
-    const extFields = SendMessageRequestHeaderV2.encode({
-      producerGroup: c.producerGroup,
-      topic: p.topic,
-      defaultTopic: c.createTopicKey,
-      defaultTopicQueueNums: c.defaultTopicQueueNums,
-      queueId: mq.queueId,
-      sysFlag: p.sysFlag,
-      bornTimestamp: Date.now(),
-      flag: p.flag,
-      properties: p.properties,
-      reconsumeTimes: p.reconsumeTimes,
-      unitMode: false,
-      maxReconsumeTimes: p.maxReconsumeTimes,
-      batch: p.batch,
-      bname: mq.brokerName,
-    });
-    const request = instance.api.request(p.code, { extFields, body: p.body }, mode === 'ONEWAY');
-    if (mode === 'ONEWAY') {
-      await instance.remoting.invokeOneway(addr, request);
-      return undefined;
-    }
-    const response = await instance.remoting.invoke(addr, request, timeoutMs);
-    return this.processSendResponse(p, mq, addr, response);
-  }
-
-  private processSendResponse(
-    p: PreparedMessage,
-    mq: MessageQueue,
-    addr: string,
-    response: RemotingCommand,
-  ): SendResult {
-    const status = sendStatusOf(response.code);
-    if (status === undefined) {
-      throw responseError(response, { what: 'send', topic: p.topic, brokerName: mq.brokerName, addr });
-    }
-    const h = SendMessageResponseHeader.decode(response.extFields);
-    if (!h.ok) throw new RmqError(ErrorCode.HEADER_INVALID, `send to ${mq.brokerName} (${addr}): ${h.error}`);
-    return new SendResult(
-      status,
-      p.msgId,
-      h.value.msgId,
-      { topic: p.topic, brokerName: mq.brokerName, queueId: h.value.queueId },
-      h.value.queueOffset,
-      h.value.transactionId,
-      h.value.MSG_REGION || 'DefaultRegion',
-      h.value.TRACE_ON !== 'false',
-    );
+    return this.sendOnce(p, mq, timeoutMs - cost);
   }
 }
