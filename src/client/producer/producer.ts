@@ -61,13 +61,13 @@ export class Producer {
 
   /** What the send engine sees of this producer (the instance exists once started). */
   private sendHost(): SendHost {
-    const self = this;
+    const instance = (): MQClientInstance => this.instance!;
     return {
       config: this.config,
       log: this.log,
       fault: this.fault,
       get instance(): MQClientInstance {
-        return self.instance!;
+        return instance();
       },
       cachedPublishInfo: (topic) => {
         const info = this.publishInfo.get(topic);
