@@ -14,6 +14,11 @@ import { createResponse, isOneway, type RemotingCommand } from './remoting-comma
 
 export interface RequestContext {
   channel: Channel;
+  /**
+   * Answers later, for handlers that return null and reply from a callback (hot paths that avoid
+   * a promise per request): same rules as a returned response (none for oneway requests).
+   */
+  dispatcher: RequestDispatcher;
 }
 
 export type HandlerResult = RemotingCommand | null;
@@ -66,7 +71,7 @@ export class RequestDispatcher {
     }
     let result: HandlerResult | Promise<HandlerResult>;
     try {
-      result = entry.handler(request, { channel });
+      result = entry.handler(request, { channel, dispatcher: this });
     } catch (err) {
       this.replyError(request, channel, err);
       return;
@@ -83,7 +88,8 @@ export class RequestDispatcher {
     }
   }
 
-  private replyError(request: RemotingCommand, channel: Channel, err: unknown): void {
+  /** Answers `request` with the error's response code (SYSTEM_ERROR unless it carries one). */
+  replyError(request: RemotingCommand, channel: Channel, err: unknown): void {
     const code =
       err instanceof RmqError && err.responseCode !== undefined
         ? err.responseCode
@@ -97,7 +103,8 @@ export class RequestDispatcher {
     this.reply(request, channel, createResponse(request, code, { remark: errorMessage(err) }));
   }
 
-  private reply(request: RemotingCommand, channel: Channel, response: RemotingCommand): void {
+  /** Writes `response` unless `request` was oneway; an unencodable one becomes SYSTEM_ERROR. */
+  reply(request: RemotingCommand, channel: Channel, response: RemotingCommand): void {
     if (isOneway(request)) return;
     try {
       channel.write(response);

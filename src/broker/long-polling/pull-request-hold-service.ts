@@ -59,6 +59,8 @@ export class PullRequestHoldService extends Service {
    * (undefined: wake all that are behind, as a scan does).
    */
   notifyMessageArriving(topic: string, queueId: number, maxOffset: number, tagsCode?: number): void {
+    // Called for every dispatched message: nothing parked is the common case, answer it cheaply.
+    if (this.held.size === 0) return;
     const key = PullRequestHoldService.key(topic, queueId);
     const list = this.held.get(key);
     if (!list || list.length === 0) return;

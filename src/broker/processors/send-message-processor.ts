@@ -3,22 +3,22 @@
  * broker makes before storing (order of checks and remarks as upstream), topic auto-creation,
  * retry-topic handling with redirection to the DLQ, then the store put. The answer waits for the
  * store's durability mode (flush / replication) and carries msgId, queueId, queueOffset.
+ * Hot path: V2 headers decode through hot-headers.ts, the producer's address is encoded once per
+ * connection, and the answer is written from the store's callback (one promise per put).
  */
 import { randomInt } from 'node:crypto';
+import { encodeSocketAddr } from '../../common/socket-address.js';
 import type { Logger } from '../../common/logger.js';
 import { MessageProperty, RETRY_GROUP_TOPIC_PREFIX, dlqTopic } from '../../common/message/message-const.js';
 import { appendProperty, getProperty, removeProperty } from '../../common/message/message-properties.js';
 import { isNotAllowedSendTopic, validateTopic } from '../../common/topic-validator.js';
 import { createResponse, type RemotingCommand } from '../../remoting/remoting-command.js';
 import type { RequestContext, RequestHandler } from '../../remoting/dispatcher.js';
+import type { Channel } from '../../remoting/channel.js';
 import { RequestCode } from '../../protocol/request-code.js';
 import { ResponseCode } from '../../protocol/response-code.js';
-import {
-  SendMessageRequestHeader,
-  SendMessageRequestHeaderV2,
-  SendMessageResponseHeader,
-  type SendMessageRequest,
-} from '../../protocol/broker-headers.js';
+import { SendMessageRequestHeader, type SendMessageRequest } from '../../protocol/broker-headers.js';
+import { decodeSendRequestV2, encodeSendResponse } from '../../protocol/hot-headers.js';
 import { decodeHeader, failure, isErrorResponse } from '../../protocol/request-helpers.js';
 import { PermName, TopicSysFlag, isWriteable, type TopicConfig } from '../../protocol/topic-config.js';
 import { PutMessageStatus, type MessageToStore, type PutMessageResult } from '../../store/store-types.js';
@@ -37,15 +37,32 @@ export class SendMessageProcessor {
     this.log = broker.log.child({ part: 'send' });
   }
 
+  /** The encoded address of each producer connection (the store takes it pre-encoded). */
+  private readonly bornHosts = new WeakMap<Channel, Buffer>();
+
   readonly handle: RequestHandler = (request, ctx) => {
-    const header = decodeHeader(
-      request,
-      request.code === RequestCode.SEND_MESSAGE ? SendMessageRequestHeader : SendMessageRequestHeaderV2,
-    );
-    if (isErrorResponse(header)) return header;
+    let header: SendMessageRequest;
+    if (request.code === RequestCode.SEND_MESSAGE) {
+      const h = decodeHeader(request, SendMessageRequestHeader);
+      if (isErrorResponse(h)) return h;
+      header = h;
+    } else {
+      const r = decodeSendRequestV2(request.extFields);
+      if (!r.ok) return failure(request, ResponseCode.SYSTEM_ERROR, r.error);
+      header = r.value;
+    }
     const batch = request.code === RequestCode.SEND_BATCH_MESSAGE || header.batch === true;
     return this.send(request, ctx, header, batch);
   };
+
+  private bornHost(channel: Channel): Buffer {
+    let host = this.bornHosts.get(channel);
+    if (!host) {
+      host = encodeSocketAddr({ host: channel.remoteHost, port: channel.remotePort });
+      this.bornHosts.set(channel, host);
+    }
+    return host;
+  }
 
   /** Sends waiting for the store right now (busy protection, inspection). */
   get inflightSends(): number {
@@ -152,7 +169,7 @@ export class SendMessageProcessor {
     ctx: RequestContext,
     h: SendMessageRequest,
     batch: boolean,
-  ): RemotingCommand | Promise<RemotingCommand> {
+  ): RemotingCommand | null {
     const busy = this.busy(request);
     if (busy) return busy;
     const checked = this.check(request, ctx, h);
@@ -175,11 +192,11 @@ export class SendMessageProcessor {
         body,
         sysFlag: h.sysFlag,
         bornTimestamp: h.bornTimestamp,
-        bornHost: { host: ctx.channel.remoteHost, port: ctx.channel.remotePort },
+        bornHost: this.bornHost(ctx.channel),
         properties: appendProperty(h.properties ?? '', MessageProperty.CLUSTER, b.config.brokerClusterName),
         reconsumeTimes: h.reconsumeTimes ?? 0,
       });
-      return this.track(put.then((r) => this.answer(request, r, queueId)));
+      return this.replyWhenStored(put, request, ctx, queueId);
     }
 
     const target = this.retryOrDlq(request, h, queueId);
@@ -208,16 +225,39 @@ export class SendMessageProcessor {
       properties: props,
       sysFlag: h.sysFlag,
       bornTimestamp: h.bornTimestamp,
-      bornHost: { host: ctx.channel.remoteHost, port: ctx.channel.remotePort },
+      bornHost: this.bornHost(ctx.channel),
       reconsumeTimes: h.reconsumeTimes ?? 0,
     };
     const put = b.putMessage(prepared ? toHalfMessage(msg) : msg);
-    return this.track(put.then((r) => this.answer(request, r, target.queueId)));
+    return this.replyWhenStored(put, request, ctx, target.queueId);
   }
 
-  private track<T>(p: Promise<T>): Promise<T> {
+  /** Counts the put as in flight and answers once the store has; no reply now. */
+  private replyWhenStored(
+    put: Promise<PutMessageResult>,
+    request: RemotingCommand,
+    ctx: RequestContext,
+    queueId: number,
+  ): null {
     this.inflight++;
-    return p.finally(() => this.inflight--);
+    put.then(
+      (r) => {
+        this.inflight--;
+        let response: RemotingCommand;
+        try {
+          response = this.answer(request, r, queueId);
+        } catch (err) {
+          ctx.dispatcher.replyError(request, ctx.channel, err);
+          return;
+        }
+        ctx.dispatcher.reply(request, ctx.channel, response);
+      },
+      (err: unknown) => {
+        this.inflight--;
+        ctx.dispatcher.replyError(request, ctx.channel, err);
+      },
+    );
+    return null;
   }
 
   /** Maps a store result to the SEND answer (upstream's handlePutMessageResult). */
@@ -272,7 +312,7 @@ export class SendMessageProcessor {
     }
     return createResponse(request, code, {
       remark,
-      extFields: SendMessageResponseHeader.encode({
+      extFields: encodeSendResponse({
         msgId: a.msgId,
         queueId,
         queueOffset: a.logicsOffset,
