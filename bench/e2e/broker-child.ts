@@ -1,0 +1,123 @@
+/**
+ * The broker of the end-to-end benchmark, in a process of its own so that its CPU time and memory
+ * can be told apart from the client's. Started by e2e-bench.ts with one JSON argument:
+ *   {"namesrvAddr":"127.0.0.1:p","dir":"/tmp/...","flushDiskType":"ASYNC_FLUSH","props":{...}}
+ * It binds 127.0.0.1 on an ephemeral port, then talks to its parent over IPC:
+ *   -> {type:'ready', addr}            once serving
+ *   <- {type:'mark'}                   start a measuring window (CPU and peak RSS reset)
+ *   -> {type:'usage', cpuSeconds, peakRssMiB, rssMiB}   answer to 'mark' (figures of the window just closed)
+ *   <- {type:'stop'}                   clean shutdown, then exit
+ * If the parent goes away the broker stops too, so nothing is left running.
+ */
+import './quiet-logs.js';
+import { join } from 'node:path';
+import { getLogger } from '../../src/common/logger.js';
+import { BrokerController } from '../../src/broker/broker-controller.js';
+import { loadBrokerConfig } from '../../src/cli/broker-config-loader.js';
+import { Histogram } from '../../src/cli/mqbench/stats.js';
+
+interface Args {
+  namesrvAddr: string;
+  dir: string;
+  flushDiskType: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
+  props?: Record<string, string>;
+}
+
+const MiB = 1024 * 1024;
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const log = getLogger('bench.broker');
+
+// RSS is sampled, not read once: a put burst can peak and fall between two marks.
+let peakRss = process.memoryUsage.rss();
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage.rss();
+  if (rss > peakRss) peakRss = rss;
+}, 20);
+sampler.unref();
+let cpuMark = process.cpuUsage();
+
+const props = new Map<string, string>(
+  Object.entries({
+    brokerName: 'broker-bench',
+    brokerClusterName: 'BenchCluster',
+    brokerIP1: '127.0.0.1',
+    brokerIP2: '127.0.0.1',
+    listenPort: '0',
+    bindAddress: '127.0.0.1',
+    namesrvAddr: args.namesrvAddr,
+    storePathRootDir: join(args.dir, 'store'),
+    flushDiskType: args.flushDiskType,
+    ...args.props,
+  }),
+);
+const cfg = loadBrokerConfig(undefined, props, log);
+const broker = new BrokerController({ ...cfg, log });
+await broker.start();
+
+/**
+ * Store put latency (put called -> put resolved), to tell the store's share of a send's round
+ * trip from the transport's: the store object is wrapped here, in the benchmark only.
+ */
+const putLatency = new Histogram();
+const store = broker.store as unknown as Record<
+  'putMessage' | 'putMessages',
+  (m: unknown) => Promise<unknown>
+>;
+for (const name of ['putMessage', 'putMessages'] as const) {
+  const original = process.env.BENCH_NULL_STORE
+    ? // Experiment only: answer puts at once, to see the ceiling of everything but the store.
+      (m: unknown) =>
+        Promise.resolve({
+          status: 'PUT_OK',
+          appendResult: {
+            wroteOffset: 0,
+            wroteBytes: 0,
+            msgId: 'X',
+            storeTimestamp: 0,
+            logicsOffset: 0,
+            msgNum: 1,
+          },
+          m,
+        })
+    : store[name].bind(broker.store);
+  store[name] = (m: unknown) => {
+    const t0 = performance.now();
+    return original(m).then((r) => {
+      putLatency.record(performance.now() - t0);
+      return r;
+    });
+  };
+}
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(sampler);
+  await broker.shutdown();
+  process.exit(0);
+}
+
+process.on('message', (m: { type: string }) => {
+  if (m.type === 'mark') {
+    const cpu = process.cpuUsage(cpuMark);
+    const rss = process.memoryUsage.rss();
+    process.send!({
+      type: 'usage',
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      peakRssMiB: Math.max(peakRss, rss) / MiB,
+      rssMiB: rss / MiB,
+      puts: putLatency.count,
+      putP50Ms: putLatency.percentile(0.5),
+      putP99Ms: putLatency.percentile(0.99),
+      putAvgMs: putLatency.averageMs,
+    });
+    putLatency.reset();
+    cpuMark = process.cpuUsage();
+    peakRss = rss;
+  } else if (m.type === 'stop') {
+    void stop();
+  }
+});
+process.on('disconnect', () => void stop());
+process.send!({ type: 'ready', addr: `127.0.0.1:${broker.port}` });

@@ -1,0 +1,106 @@
+/**
+ * The client side of one end-to-end workload, in a process of its own (started by e2e-bench.ts
+ * with one JSON argument). Producing workloads run `mqbench producer`'s code, consuming ones
+ * `mqbench consumer`'s, so the suite measures what the tools measure. Talks to its parent:
+ *   -> {type:'phase'}   B only: the topic is loaded; the parent starts measuring the broker
+ *   <- {type:'go'}      ... and lets consumption start
+ *   -> {type:'result', figures}
+ */
+import './quiet-logs.js';
+import { once } from 'node:events';
+import { runProducerBench, type ProducerFigures } from '../../src/cli/mqbench/producer-bench.js';
+import { runConsumerBench, type ConsumerFigures } from '../../src/cli/mqbench/consumer-bench.js';
+import type { ProducerBenchConfig } from '../../src/cli/mqbench/options.js';
+import { runLatency, type LatencyFigures } from './latency.js';
+
+export interface ClientArgs {
+  kind: 'produce' | 'consume' | 'latency';
+  name: string;
+  namesrvAddr: string;
+  topic: string;
+  count: number;
+  size: number;
+  inFlight: number;
+  autoBatch: number | false;
+  /** C: rate (msgs/s) and seconds. */
+  rate?: number;
+  seconds?: number;
+}
+
+export type ClientFigures = ProducerFigures | ConsumerFigures | (LatencyFigures & { clientCpuS: number });
+
+const args = JSON.parse(process.argv[2] ?? '{}') as ClientArgs;
+const log = (line: string): void => {
+  process.stdout.write(`  [${args.name}] ${line}\n`);
+};
+
+function producerConfig(count: number, quiet: boolean): ProducerBenchConfig {
+  return {
+    namesrvAddr: args.namesrvAddr,
+    topic: args.topic,
+    reportIntervalMs: quiet ? 3_600_000 : 1000,
+    serializeType: 'ROCKETMQ',
+    stop: { count },
+    inFlight: args.inFlight,
+    messageSize: args.size,
+    keyEnable: false,
+    tagCount: 0,
+    propertySize: 0,
+    delayEnable: false,
+    delayLevel: 1,
+    asyncEnable: true,
+    autoBatch: args.autoBatch ? { maxMessages: args.autoBatch } : false,
+  };
+}
+
+async function main(): Promise<ClientFigures> {
+  if (args.kind === 'produce') return runProducerBench(producerConfig(args.count, false), log);
+  if (args.kind === 'consume') {
+    // Load the topic first (not measured), then consume it all from the first offset.
+    await runProducerBench(
+      { ...producerConfig(args.count, true), autoBatch: { maxMessages: 128 } },
+      () => {},
+    );
+    process.send!({ type: 'phase' });
+    await once(process, 'message');
+    return runConsumerBench(
+      {
+        namesrvAddr: args.namesrvAddr,
+        topic: args.topic,
+        reportIntervalMs: 1000,
+        serializeType: 'ROCKETMQ',
+        stop: { count: args.count },
+        concurrency: 20,
+        group: `bench_${args.name}_consumer`,
+        filterType: undefined,
+        expressionFile: undefined,
+        failRate: 0,
+        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+        consumeBatchSize: 1,
+      },
+      log,
+    );
+  }
+  const cpu0 = process.cpuUsage();
+  const figures = await runLatency({
+    namesrvAddr: args.namesrvAddr,
+    topic: args.topic,
+    rate: args.rate ?? 5000,
+    seconds: args.seconds ?? 10,
+    warmupSeconds: 1,
+    size: args.size,
+    log,
+  });
+  const cpu = process.cpuUsage(cpu0);
+  return { ...figures, clientCpuS: Math.round((cpu.user + cpu.system) / 1e3) / 1e3 };
+}
+
+main().then(
+  (figures) => {
+    process.send!({ type: 'result', figures }, () => process.exit(0));
+  },
+  (err: unknown) => {
+    process.stderr.write(`[${args.name}] failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
