@@ -146,6 +146,11 @@ export class MappedFile {
     return this.fs.read(this.fd, buf, off, len, relPos);
   }
 
+  /** Reads through the O_DIRECT descriptor (aligned buffer, offset and length; see openDirect). */
+  readDirect(buf: Uint8Array, off: number, len: number, relPos: number): Promise<number> {
+    return this.fs.read(this.directFd, buf, off, len, relPos);
+  }
+
   readSync(buf: Uint8Array, off: number, len: number, relPos: number): number {
     return this.fs.readSync(this.fd, buf, off, len, relPos);
   }

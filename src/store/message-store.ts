@@ -357,14 +357,27 @@ export class MessageStore {
       if (wait) return this.flusher.waitPut(end, result) as Promise<PutMessageResult>;
       if (end <= this.commitLog.writtenOffset)
         return Promise.resolve({ status: PutMessageStatus.PUT_OK, appendResult: result });
-      return new Promise<PutMessageResult>((resolve) => this.commitLog.waiters.push(end, resolve, result));
+      return this.waitWritten(end, result);
     }
     const durable: Promise<PutMessageResult> = wait
       ? (this.flusher.waitPut(end, result) as Promise<PutMessageResult>)
-      : new Promise<PutMessageResult>((resolve) => this.commitLog.waiters.push(end, resolve, result));
+      : this.waitWritten(end, result);
     return durable.then((r) =>
       r.status === PutMessageStatus.PUT_OK ? this.afterFlush('OK', result, end) : r,
     );
+  }
+
+  // One promise per put and no closure: the executor is shared and takes its arguments from here.
+  private nextEnd = 0;
+  private nextResult: AppendResult | undefined;
+  private readonly enqueueWritten = (resolve: (r: PutMessageResult) => void): void =>
+    this.commitLog.waiters.push(this.nextEnd, resolve, this.nextResult);
+
+  /** Resolves with PUT_OK once every byte below `end` is in the kernel (or with the write's failure). */
+  private waitWritten(end: number, result: AppendResult): Promise<PutMessageResult> {
+    this.nextEnd = end;
+    this.nextResult = result;
+    return new Promise<PutMessageResult>(this.enqueueWritten);
   }
 
   private afterFlush(

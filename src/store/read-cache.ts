@@ -19,17 +19,47 @@ import type { CommitLog } from './commitlog/commitlog.js';
 
 /** Block size (and largest read). */
 export const READ_AHEAD = 1024 * 1024;
-/** Recycled block buffers, shared by the stores of the process (see the file comment). */
+const BLOCK_BUF = READ_AHEAD + 64 * 1024;
+const MAX_BUFFERS = 24;
+
+// lib ES2023 has no WebAssembly types; a page-aligned buffer is all that is needed.
+declare const WebAssembly: {
+  Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
+};
+
+/**
+ * Block buffers, recycled and shared by the stores of the process (see the file comment): slots
+ * of one page-aligned arena, so blocks of a direct-I/O CommitLog can be read with O_DIRECT. Pages
+ * are resident only once used.
+ */
+let arena: Buffer | undefined;
 const freeBlocks: Buffer[] = [];
-const MAX_FREE = 16;
+
+function takeBlock(): Buffer | undefined {
+  if (!arena) {
+    arena = Buffer.from(
+      new WebAssembly.Memory({
+        initial: (BLOCK_BUF / 65536) * MAX_BUFFERS,
+        maximum: (BLOCK_BUF / 65536) * MAX_BUFFERS,
+      }).buffer,
+    );
+    for (let i = MAX_BUFFERS - 1; i >= 0; i--)
+      freeBlocks.push(arena.subarray(i * BLOCK_BUF, (i + 1) * BLOCK_BUF));
+  }
+  return freeBlocks.pop();
+}
 /** Pulls a block should serve: read ahead this many times what the current pull needs. */
 const AHEAD_FACTOR = 8;
 const BLOCKS = 8;
+/** Blocks read ahead of a reader moving forward (a disk needs several reads in flight). */
+const AHEAD_BLOCKS = 3;
 
 interface Block {
   start: number;
   len: number;
   buf: Buffer;
+  /** Position of `start` in buf (a direct read starts at the block boundary before it). */
+  base: number;
 }
 
 interface Pending {
@@ -62,15 +92,16 @@ export class ReadCache {
   copy(phy: number, size: number, dst: Buffer, pos: number): boolean {
     const b = this.holder(phy, size);
     if (b) {
-      b.buf.copy(dst, pos, phy - b.start, phy - b.start + size);
+      const at = b.base + phy - b.start;
+      b.buf.copy(dst, pos, at, at + size);
       return true;
     }
     const pair = this.straddled(phy, size);
     if (!pair) return false;
     const [a, c] = pair;
     const split = c.start;
-    a.buf.copy(dst, pos, phy - a.start, a.len);
-    c.buf.copy(dst, pos + split - phy, 0, phy + size - split);
+    a.buf.copy(dst, pos, a.base + phy - a.start, a.base + a.len);
+    c.buf.copy(dst, pos + split - phy, c.base, c.base + phy + size - split);
     return true;
   }
 
@@ -91,12 +122,35 @@ export class ReadCache {
   async ensure(phy: number, size: number, need: number): Promise<boolean> {
     // A block being read ahead that holds the record, or its tail (the head being cached).
     const p = this.pending.find((x) => phy + size > x.start && phy < x.end && phy + size <= x.end);
-    if (p) await p.done;
+    const b = p ? await p.done : undefined;
+    if (b && (this.holder(phy, size) || this.straddled(phy, size))) {
+      this.readAhead(b.start + b.len, b.len);
+      return true;
+    }
     if (this.holder(phy, size) || this.straddled(phy, size)) return true;
-    const b = await this.read(phy, need);
-    if (!b) return false;
-    this.prefetch(b.start + b.len, b.len);
+    const r = await this.read(phy, need);
+    if (!r) return false;
+    this.readAhead(r.start + r.len, r.len);
     return true;
+  }
+
+  /** Keeps the AHEAD_BLOCKS blocks following `from` cached or being read. */
+  private readAhead(from: number, len: number): void {
+    let start = from;
+    for (let d = 0; d < AHEAD_BLOCKS; d++) {
+      const next = this.pending.find((x) => x.start === start);
+      if (next) {
+        start = next.end;
+        continue;
+      }
+      const cached = this.blocks.find((x) => x.start === start);
+      if (cached) {
+        start = cached.start + cached.len;
+        continue;
+      }
+      if (!this.prefetch(start, len)) return;
+      start = this.pending[this.pending.length - 1]!.end;
+    }
   }
 
   private async read(phy: number, need: number): Promise<Block | undefined> {
@@ -104,18 +158,18 @@ export class ReadCache {
     const limit = Math.min(cl.rollNextFile(phy), cl.writtenOffset);
     const len = Math.min(limit - phy, Math.max(need, Math.min(READ_AHEAD, need * AHEAD_FACTOR)));
     if (len < need || len <= 0) return undefined;
-    if (len > READ_AHEAD) {
-      // Larger than a block (a huge pull): a one-off buffer, never recycled.
-      const buf = await cl.read(phy, len);
-      return buf ? this.add({ start: phy, len, buf }) : undefined;
+    const buf = len > READ_AHEAD ? undefined : takeBlock();
+    if (!buf) {
+      // Larger than a block (a huge pull), or every buffer busy: a one-off buffer.
+      const one = await cl.read(phy, len);
+      return one ? this.add({ start: phy, len, buf: one, base: 0 }) : undefined;
     }
-    const buf = freeBlocks.pop() ?? Buffer.allocUnsafeSlow(READ_AHEAD);
-    const got = await cl.read(phy, len, buf.subarray(0, len)).catch(() => undefined);
-    if (!got) {
+    const base = await cl.readAligned(phy, len, buf).catch(() => -1);
+    if (base < 0) {
       this.release(buf);
       return undefined;
     }
-    return this.add({ start: phy, len, buf });
+    return this.add({ start: phy, len, buf, base });
   }
 
   private add(b: Block): Block {
@@ -126,27 +180,27 @@ export class ReadCache {
 
   /** A buffer to reuse, but only from the next turn on (continuations queued now may copy from it). */
   private release(buf: Buffer): void {
-    if (buf.length !== READ_AHEAD) return;
+    if (buf.length !== BLOCK_BUF || buf.buffer !== arena?.buffer) return;
     this.quarantine.push(buf);
     if (this.quarantineScheduled) return;
     this.quarantineScheduled = true;
     setImmediate(() => {
       this.quarantineScheduled = false;
-      for (const b of this.quarantine) if (freeBlocks.length < MAX_FREE) freeBlocks.push(b);
+      for (const b of this.quarantine) freeBlocks.push(b);
       this.quarantine = [];
     });
   }
 
-  private prefetch(start: number, len: number): void {
+  private prefetch(start: number, len: number): boolean {
     const cl = this.commitLog;
     const end = Math.min(start + len, cl.rollNextFile(start), cl.writtenOffset);
-    if (end <= start || this.holder(start, end - start) || this.pending.some((p) => p.start === start))
-      return;
+    if (end <= start) return false;
     const p: Pending = { start, end, done: this.read(start, end - start) };
     this.pending.push(p);
     void p.done.finally(() => {
       this.pending = this.pending.filter((x) => x !== p);
     });
+    return true;
   }
 
   /** Forgets every block (the store closes), giving their buffers back. */

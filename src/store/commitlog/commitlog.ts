@@ -358,6 +358,39 @@ export class CommitLog {
     return buf;
   }
 
+  /**
+   * Reads [offset, offset+size) into `into`, which must be page-aligned and hold size + 8 KiB;
+   * returns where the bytes start in it. With direct I/O the file is read with O_DIRECT from the
+   * block boundary before `offset` (the page cache is not filled: on a VM that costs more than the
+   * read, and nothing written with O_DIRECT is in it anyway); otherwise as read() does. -1 when
+   * the bytes cannot be read. `anywhere`: also past writtenOffset (recovery, before it is known).
+   */
+  async readAligned(offset: number, size: number, into: Buffer, anywhere = false): Promise<number> {
+    if (offset < 0 || size <= 0 || (!anywhere && offset + size > this.writtenOffset)) return -1;
+    if (this.staging.copyOut(offset, size, this.writtenOffset, into)) return 0;
+    const file = this.files.findByOffset(offset);
+    if (!file || offset + size > file.fileEndOffset) return -1;
+    const rel = offset - file.fileFromOffset;
+    if (!this.staging.aligned || !(await file.openDirect())) {
+      let got = 0;
+      while (got < size) {
+        const n = await file.read(into, got, size - got, rel + got);
+        if (n <= 0) return -1;
+        got += n;
+      }
+      return 0;
+    }
+    const a = rel - (rel % BLOCK);
+    const b = Math.min(file.fileSize, Math.ceil((rel + size) / BLOCK) * BLOCK);
+    let got = 0;
+    while (got < b - a) {
+      const n = await file.readDirect(into, got, b - a - got, a + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    return got >= rel + size - a ? rel - a : -1;
+  }
+
   /** Start of the segment after the one holding `offset`. */
   rollNextFile(offset: number): number {
     return offset + this.fileSize - (offset % this.fileSize);

@@ -22,6 +22,8 @@ export const CRC32_PROPERTY = '__CRC32#';
 export const CRC32_RESERVED_LEN = CRC32_PROPERTY.length + 1 + 10 + 1;
 
 const NAME_BYTES = Buffer.from(CRC32_PROPERTY + '\u0001', 'latin1');
+/** The property with the CRC still unknown (all '0' digits): what the encoder writes before sealing. */
+const PLACEHOLDER = Buffer.from(CRC32_PROPERTY + '\u00010000000000\u0002', 'latin1');
 
 /** UtilAll.crc32: CRC32 with the sign bit cleared. */
 export function rmqCrc32(data: Uint8Array): number {
@@ -30,6 +32,10 @@ export function rmqCrc32(data: Uint8Array): number {
 
 /** Writes the 20-byte CRC property at `pos`. */
 export function writeCrcProperty(buf: Buffer, pos: number, crc: number): void {
+  if (crc === 0) {
+    buf.set(PLACEHOLDER, pos);
+    return;
+  }
   NAME_BYTES.copy(buf, pos);
   let v = crc;
   let p = pos + 9;

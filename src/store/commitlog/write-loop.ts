@@ -1,7 +1,8 @@
 /**
- * The CommitLog's write loop: seals staged records (their CRCs, record-seal.ts, on the sealing
- * worker when there are many) and hands them to the segment files, one write at a time, in offset
- * order. Only sealed bytes are written; the log's writtenOffset advances (CommitLog.advance) to
+ * The CommitLog's write loop: seals staged records (their CRCs, record-seal.ts) and hands them to
+ * the segment files, one write at a time, in offset order. While a write is in flight the sealing
+ * worker seals what was staged meanwhile (crc-sealer.ts); what is not sealed when the loop wants
+ * to write it is sealed right there (a few puts under SYNC_FLUSH: the round trip would cost more). Only sealed bytes are written; the log's writtenOffset advances (CommitLog.advance) to
  * the end of the last whole record a completed write covered, never inside a record: the flusher,
  * the checkpoint and recovery all start from it.
  *
@@ -35,6 +36,7 @@ export class WriteLoop {
   private writing = false;
   private drainScheduled = false;
   private sealing: Promise<void> | undefined;
+  private sealingChunk: Chunk | undefined;
 
   constructor(
     private readonly owner: WriteLoopOwner,
@@ -64,10 +66,11 @@ export class WriteLoop {
   }
 
   /**
-   * Seals the oldest unsealed records: in place when few (or no worker), else on the worker,
-   * which resumes the drain when done. Sealing runs ahead of writing, chunk after chunk.
+   * Asks the worker to seal the oldest unsealed records while a write is in flight, when there are
+   * enough of them to be worth the round trip; its answer resumes the drain. Sealing runs ahead of
+   * writing: by the time a write completes, the next range is usually sealed already.
    */
-  private kickSeal(): void {
+  private sealAhead(): void {
     if (this.sealing) return;
     const c = this.staging.chunks.find((k) => !k.raw && k.crcTo < k.used);
     if (!c) return;
@@ -75,16 +78,14 @@ export class WriteLoop {
     const from = c.crcTo;
     const to = c.used;
     const job = base < 0 ? undefined : this.sealer.sealAsync(base + from, base + to);
-    if (!job) {
-      c.crcTo = this.sealer.sealInPlace(c.buf, from, to);
-      return;
-    }
+    if (!job) return;
+    this.sealingChunk = c;
     this.sealing = job.then((end) => {
       this.sealing = undefined;
+      this.sealingChunk = undefined;
       // -1: the worker failed; seal this range here instead.
       c.crcTo = end < 0 ? this.sealer.sealInPlace(c.buf, from, to) : end - base;
       this.schedule();
-      if (!this.writing) this.kickSeal();
     });
   }
 
@@ -97,7 +98,6 @@ export class WriteLoop {
     let waitSeal = false;
     try {
       while (o.writable) {
-        this.kickSeal();
         const c = st.chunks[0];
         if (!c) break;
         if (c.written === c.used) {
@@ -120,22 +120,30 @@ export class WriteLoop {
         }
         // From here to the write call nothing yields.
         const from = c.written;
-        const to = c.raw ? c.used : c.crcTo;
-        if (to <= from) {
-          waitSeal = true; // the sealer resumes the drain
-          break;
+        if (!c.raw && c.crcTo < c.used && c.crcTo - from < BLOCK) {
+          // Nothing (or less than a block) sealed to write: seal here, unless the worker is on it.
+          if (this.sealingChunk === c) {
+            waitSeal = true; // its answer resumes the drain
+            break;
+          }
+          c.crcTo = this.sealer.sealInPlace(c.buf, c.crcTo, c.used);
         }
+        const to = c.raw ? c.used : c.crcTo;
+        if (to <= from) break;
         const ts = c.lastStoreTs;
-        let done: number;
+        const write = direct
+          ? this.writeDirect(c, from, to, rel)
+          : c.file.write(c.buf, from, to - from, rel + from);
+        this.sealAhead();
+        let done = to;
         if (direct) {
-          done = await this.writeDirect(c, from, to, rel);
+          done = (await write) as number;
           if (done === from) {
             waitSeal = true; // less than a block sealed past what is written
             break;
           }
         } else {
-          await c.file.write(c.buf, from, to - from, rel + from);
-          done = to;
+          await write;
         }
         c.written = done;
         if (c.sealed && c.written === c.used) {
@@ -155,8 +163,7 @@ export class WriteLoop {
     const head = st.chunks[0];
     if (!head || !o.writable) return;
     if (waitSeal) {
-      this.kickSeal();
-      if (!this.sealing && head.crcTo > head.written) this.schedule();
+      if (!this.sealing) this.schedule();
     } else if (head.written < head.used || head.sealed) {
       this.schedule();
     }
