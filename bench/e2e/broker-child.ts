@@ -4,19 +4,27 @@
  *   {"namesrvAddr":"127.0.0.1:p","dir":"/tmp/...","flushDiskType":"ASYNC_FLUSH","props":{...}}
  * It binds 127.0.0.1 on an ephemeral port, then talks to its parent over IPC:
  *   -> {type:'ready', addr}            once serving
- *   <- {type:'mark'}                   start a measuring window (CPU and peak RSS reset)
+ *   <- {type:'mark', window?}          start a measuring window (CPU and peak RSS reset); with
+ *                                      `profileDir` in the arguments, each named window is also
+ *                                      CPU-profiled into <profileDir>/broker-<window>.cpuprofile
  *   -> {type:'usage', cpuSeconds, peakRssMiB, rssMiB}   answer to 'mark' (figures of the window just closed)
  *   <- {type:'stop'}                   clean shutdown, then exit
  * If the parent goes away the broker stops too, so nothing is left running.
+ * Diagnostic switch: BENCH_NULL_STORE=1 answers puts at once without storing (the ceiling of
+ * everything but the store; consuming workloads then find nothing).
  */
 import './quiet-logs.js';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getLogger } from '../../src/common/logger.js';
 import { BrokerController } from '../../src/broker/broker-controller.js';
 import { loadBrokerConfig } from '../../src/cli/broker-config-loader.js';
 import { Histogram } from '../../src/cli/mqbench/stats.js';
 
 interface Args {
+  profileDir?: string;
   namesrvAddr: string;
   dir: string;
   flushDiskType: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
@@ -35,6 +43,9 @@ const sampler = setInterval(() => {
 }, 20);
 sampler.unref();
 let cpuMark = process.cpuUsage();
+// How late the event loop runs (a blocked loop delays every answer, a latency tail's usual cause).
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 
 const props = new Map<string, string>(
   Object.entries({
@@ -55,10 +66,23 @@ const broker = new BrokerController({ ...cfg, log });
 await broker.start();
 
 /**
- * Store put latency (put called -> put resolved), to tell the store's share of a send's round
- * trip from the transport's: the store object is wrapped here, in the benchmark only.
+ * Store put latency (put called -> put resolved) and get latency (a pull's read), to tell the
+ * store's share of a round trip from the transport's: the store object is wrapped here, in the
+ * benchmark only.
  */
 const putLatency = new Histogram();
+const getLatency = new Histogram();
+{
+  const s = broker.store as unknown as { getMessage: (...a: unknown[]) => Promise<{ messages: unknown[] }> };
+  const original = s.getMessage.bind(broker.store);
+  s.getMessage = (...a: unknown[]) => {
+    const t0 = performance.now();
+    return original(...a).then((r) => {
+      if (r.messages.length > 0) getLatency.record(performance.now() - t0);
+      return r;
+    });
+  };
+}
 const store = broker.store as unknown as Record<
   'putMessage' | 'putMessages',
   (m: unknown) => Promise<unknown>
@@ -98,8 +122,30 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 
-process.on('message', (m: { type: string }) => {
+/** The broker's own CPU profile of one window (inspector), so a profile shows one workload only. */
+const inspector = args.profileDir ? new Session() : undefined;
+inspector?.connect();
+let profiling: string | undefined;
+const post = (method: string, params?: object): Promise<unknown> =>
+  new Promise((resolve, reject) =>
+    inspector!.post(method, params, (err, r) => (err ? reject(err) : resolve(r))),
+  );
+async function switchProfile(next: string | undefined): Promise<void> {
+  if (!inspector) return;
+  if (profiling) {
+    const { profile } = (await post('Profiler.stop')) as { profile: object };
+    writeFileSync(join(args.profileDir!, `broker-${profiling}.cpuprofile`), JSON.stringify(profile));
+  }
+  profiling = next;
+  if (next) {
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
+}
+
+process.on('message', (m: { type: string; window?: string }) => {
   if (m.type === 'mark') {
+    void switchProfile(m.window);
     const cpu = process.cpuUsage(cpuMark);
     const rss = process.memoryUsage.rss();
     process.send!({
@@ -111,8 +157,15 @@ process.on('message', (m: { type: string }) => {
       putP50Ms: putLatency.percentile(0.5),
       putP99Ms: putLatency.percentile(0.99),
       putAvgMs: putLatency.averageMs,
+      gets: getLatency.count,
+      getP50Ms: getLatency.percentile(0.5),
+      getP99Ms: getLatency.percentile(0.99),
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      loopDelayMaxMs: loopDelay.max / 1e6,
     });
+    loopDelay.reset();
     putLatency.reset();
+    getLatency.reset();
     cpuMark = process.cpuUsage();
     peakRss = rss;
   } else if (m.type === 'stop') {

@@ -1,281 +1,49 @@
 /**
- * End-to-end benchmark (`npm run bench:e2e`): a fresh NameServer (this process) and broker (a child
- * process, store in a temp dir under /tmp) on 127.0.0.1; every workload's client runs in a child
- * process of its own, on a fresh topic of 8 queues:
- *   A   produce 200,000 x 1 KiB, ASYNC_FLUSH, up to 1000 in flight (mqbench producer code)
- *   A2  the same against a SYNC_FLUSH broker
- *   B   consume 200,000 stored 1 KiB messages (loaded first, not measured; mqbench consumer code)
- *   C   send-to-receive latency at 5,000 msgs/s for 10 s, first second dropped, one process pair
- *   D   produce 200,000 x 100 B
- * Broker CPU seconds and peak RSS are measured per workload (the broker samples itself). Prints
- * progress and one line per workload; the LAST line is one JSON object with every figure.
- *   --only=A,C   workloads to run     --count=N   messages for A/A2/B/D (default 200000)
- *   --batch=N    producers' auto-batch size, 0 = off (default 128)
- *   --out=file   also write the JSON there
- * Everything it starts is stopped by PID and the temp dir removed, also on failure.
+ * `npm run bench:e2e [-- --only=A,C --count=N --batch=N --out=file --prof=dir --tsx]`: the
+ * end-to-end suite (suite.ts). By default the benchmark and the sources are compiled with tsc
+ * first (into node_modules/.cache/rmq-e2e-bench) and the compiled JavaScript is measured, as a
+ * broker runs it: tsx's transform adds a helper call per function it creates (keepNames), which
+ * showed up in profiles of the hot paths. `--tsx` runs the TypeScript as is.
  */
-import './quiet-logs.js';
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getLogger } from '../../src/common/logger.js';
-import { nettyServerConfigSchema } from '../../src/remoting/netty-server-config.js';
-import { createNamesrvConfigSchema } from '../../src/namesrv/namesrv-config.js';
-import { NamesrvController } from '../../src/namesrv/namesrv-controller.js';
-import { Admin } from '../../src/index.js';
-import type { ClientArgs, ClientFigures } from './client-child.js';
 
 const argv = process.argv.slice(2);
-const arg = (name: string): string | undefined =>
-  argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const only = arg('only')?.split(',');
-const COUNT = Number(arg('count') ?? 200_000);
-const BATCH = Number(arg('batch') ?? 128);
-const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
-const execArgv = ['--import', 'tsx'];
-
-interface Usage {
-  cpuSeconds: number;
-  peakRssMiB: number;
-  rssMiB: number;
-  puts: number;
-  putP50Ms: number;
-  putP99Ms: number;
-  putAvgMs: number;
-}
-
-const children = new Set<ChildProcess>();
-function spawnChild(file: string, arg0: unknown): ChildProcess {
-  const child = fork(here(file), [JSON.stringify(arg0)], {
-    execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let status: number;
+if (argv.includes('--tsx')) {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench', 'e2e', 'suite.ts'), ...argv],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  status = r.status ?? 1;
+} else {
+  const out = join(root, 'node_modules', '.cache', 'rmq-e2e-bench');
+  rmSync(out, { recursive: true, force: true });
+  const files = ['suite.ts', 'broker-child.ts', 'client-child.ts'].map((f) => join(root, 'bench', 'e2e', f));
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      ...['--outDir', out, '--rootDir', root, '--module', 'nodenext', '--moduleResolution', 'nodenext'],
+      ...['--target', 'es2023', '--skipLibCheck', '--types', 'node', '--declaration', 'false'],
+      ...['--sourceMap', 'false', '--strict', 'false', '--noEmitOnError', 'false'],
+      ...files,
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
+  if (tsc.status !== 0 && tsc.status !== 2) process.exit(tsc.status ?? 1);
+  const r = spawnSync(process.execPath, [join(out, 'bench', 'e2e', 'suite.js'), ...argv], {
+    cwd: root,
+    stdio: 'inherit',
   });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
+  rmSync(out, { recursive: true, force: true });
+  status = r.status ?? 1;
 }
-
-/** Waits for the next IPC message of `type` from `child` (rejects if it exits first). */
-function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onMessage = (m: { type: string }): void => {
-      if (m.type !== type) return;
-      cleanup();
-      resolve(m as T);
-    };
-    const onExit = (code: number | null): void => {
-      cleanup();
-      reject(new Error(`child exited (${code}) before sending '${type}'`));
-    };
-    const cleanup = (): void => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-class BrokerProcess {
-  private constructor(
-    readonly child: ChildProcess,
-    readonly addr: string,
-  ) {}
-
-  static async start(namesrvAddr: string, dir: string, flushDiskType: string): Promise<BrokerProcess> {
-    const child = spawnChild('./broker-child.ts', { namesrvAddr, dir, flushDiskType });
-    const ready = await nextMessage<{ addr: string }>(child, 'ready');
-    return new BrokerProcess(child, ready.addr);
-  }
-
-  /** Closes the current measuring window and opens the next; returns the closed one's usage. */
-  async mark(): Promise<Usage> {
-    const p = nextMessage<Usage>(this.child, 'usage');
-    this.child.send({ type: 'mark' });
-    return p;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.send({ type: 'stop' });
-    await exited;
-  }
-}
-
-async function createTopic(admin: Admin, topic: string): Promise<void> {
-  await admin.createTopic(topic, { readQueueNums: 8, writeQueueNums: 8 });
-  for (let i = 0; i < 100; i++) {
-    const ok = await admin.examineTopicRoute(topic).then(
-      (r) => r.queueDatas.length > 0,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no route for ${topic}`);
-}
-
-const results: Record<string, number | string | boolean> = {};
-const round = (v: number, d = 3): number => Math.round(v * 10 ** d) / 10 ** d;
-
-async function workload(
-  broker: BrokerProcess,
-  admin: Admin,
-  name: string,
-  client: Omit<ClientArgs, 'name' | 'topic'>,
-): Promise<ClientFigures> {
-  const topic = `Bench${name}_${Date.now()}`;
-  await createTopic(admin, topic);
-  await broker.mark();
-  const child = spawnChild('./client-child.ts', { ...client, name, topic });
-  if (client.kind === 'consume') {
-    await nextMessage(child, 'phase');
-    await broker.mark();
-    child.send({ type: 'go' });
-  }
-  const { figures } = await nextMessage<{ figures: ClientFigures }>(child, 'result');
-  const usage = await broker.mark();
-  if (child.exitCode === null) await once(child, 'exit');
-  results[`${name}_broker_cpu_s`] = round(usage.cpuSeconds);
-  results[`${name}_broker_peak_rss_mib`] = Math.round(usage.peakRssMiB);
-  results[`${name}_client_cpu_s`] = round(figures.clientCpuS);
-  if (usage.puts > 0) {
-    results[`${name}_store_put_p50_ms`] = round(usage.putP50Ms);
-    results[`${name}_store_put_p99_ms`] = round(usage.putP99Ms);
-  }
-  results.broker_rss_mib = Math.max(Number(results.broker_rss_mib ?? 0), Math.round(usage.peakRssMiB));
-  return figures;
-}
-
-async function main(): Promise<void> {
-  const want = (w: string): boolean => !only || only.includes(w);
-  const dir = mkdtempSync(join(tmpdir(), 'rmq-e2e-bench-'));
-  const load0 = loadavg()[0]!;
-  const namesrvSchema = createNamesrvConfigSchema();
-  const namesrvConfig = namesrvSchema.defaults();
-  namesrvConfig.kvConfigPath = join(dir, 'namesrv', 'kvConfig.json');
-  const serverConfig = nettyServerConfigSchema.defaults();
-  serverConfig.listenPort = 0;
-  serverConfig.bindAddress = '127.0.0.1';
-  const namesrv = new NamesrvController({
-    namesrvConfig,
-    namesrvSchema,
-    serverConfig,
-    log: getLogger('bench.namesrv'),
-  });
-  await namesrv.start();
-  const namesrvAddr = `127.0.0.1:${namesrv.port}`;
-  const admin = new Admin({ namesrvAddr, instanceName: `bench-admin-${process.pid}` });
-  await admin.start();
-  const base = { namesrvAddr, count: COUNT, inFlight: 1000, autoBatch: BATCH > 0 ? BATCH : (false as const) };
-  const say = (line: string): void => {
-    process.stdout.write(`${line}\n`);
-  };
-  try {
-    say(
-      `e2e bench: ${COUNT} messages per workload, auto-batch ${BATCH || 'off'}, load ${load0.toFixed(2)}, data in ${dir}`,
-    );
-    let broker = await BrokerProcess.start(namesrvAddr, join(dir, 'async'), 'ASYNC_FLUSH');
-    try {
-      for (const [name, size] of [
-        ['A', 1024],
-        ['D', 100],
-      ] as const) {
-        if (!want(name)) continue;
-        const f = (await workload(broker, admin, name, { ...base, kind: 'produce', size })) as {
-          tps: number;
-          sendOk: number;
-        };
-        results[`${name}_msgs`] = f.tps;
-        say(`${name}: ${f.tps} msgs/s (${f.sendOk} x ${size} B sent)`);
-      }
-      if (want('B')) {
-        const f = (await workload(broker, admin, 'B', { ...base, kind: 'consume', size: 1024 })) as {
-          tps: number;
-          activeTps: number;
-          consumed: number;
-        };
-        results.B_msgs = f.tps;
-        results.B_active_msgs = f.activeTps;
-        say(
-          `B: ${f.tps} msgs/s consumed (${f.consumed}; ${f.activeTps}/s from the first message to the last)`,
-        );
-      }
-      if (want('C')) {
-        const f = (await workload(broker, admin, 'C', {
-          ...base,
-          kind: 'latency',
-          size: 1024,
-          rate: 5000,
-          seconds: 10,
-        })) as {
-          p50Ms: number;
-          p99Ms: number;
-          p999Ms: number;
-          maxMs: number;
-          samples: number;
-          achievedRate: number;
-          received: number;
-          sent: number;
-        };
-        Object.assign(results, {
-          C_p50_ms: f.p50Ms,
-          C_p99_ms: f.p99Ms,
-          C_p999_ms: f.p999Ms,
-          C_max_ms: f.maxMs,
-          C_samples: f.samples,
-          C_rate: f.achievedRate,
-          C_lost: f.sent - f.received,
-        });
-        say(
-          `C: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, p99.9 ${f.p999Ms} ms (${f.samples} samples at ${f.achievedRate}/s)`,
-        );
-      }
-    } finally {
-      await broker.stop();
-    }
-    if (want('A2')) {
-      broker = await BrokerProcess.start(namesrvAddr, join(dir, 'sync'), 'SYNC_FLUSH');
-      try {
-        const f = (await workload(broker, admin, 'A2', { ...base, kind: 'produce', size: 1024 })) as {
-          tps: number;
-          sendOk: number;
-        };
-        results.A2_msgs = f.tps;
-        say(`A2: ${f.tps} msgs/s (SYNC_FLUSH, ${f.sendOk} x 1024 B sent)`);
-      } finally {
-        await broker.stop();
-      }
-    }
-  } finally {
-    await admin.shutdown().catch(() => undefined);
-    for (const c of children) c.kill('SIGKILL');
-    await namesrv.shutdown();
-    rmSync(dir, { recursive: true, force: true });
-  }
-  Object.assign(results, {
-    auto_batch: BATCH > 0 ? BATCH : false,
-    in_flight: 1000,
-    count: COUNT,
-    node: process.version,
-    cpus: cpus().length,
-    loadavg_start: round(load0, 2),
-    loadavg_end: round(loadavg()[0]!, 2),
-  });
-  const line = JSON.stringify(results);
-  const out = arg('out');
-  if (out) writeFileSync(out, line + '\n');
-  process.stdout.write(line + '\n');
-}
-
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`e2e bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+process.exit(status);

@@ -6,6 +6,7 @@
  * `warmupSeconds` of messages are dropped; percentiles come from the sorted samples.
  */
 import { once } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   ConsumeConcurrentlyStatus,
   Message,
@@ -36,6 +37,12 @@ export interface LatencyFigures {
   p999Ms: number;
   maxMs: number;
   avgMs: number;
+  /** The two halves (ms clock of the message's timestamps): producer to store, store to listener. */
+  bornToStoreP99Ms: number;
+  storeToConsumeP99Ms: number;
+  /** The client's event-loop delay while sending (ms). */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 const quantile = (sorted: Float64Array, q: number): number =>
@@ -48,6 +55,8 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyFigures> {
   const warm = Math.round(o.rate * o.warmupSeconds);
   const sentAt = new Float64Array(total).fill(-1);
   const latency = new Float64Array(total).fill(-1);
+  const bornToStore = new Float64Array(total).fill(-1);
+  const storeToConsume = new Float64Array(total).fill(-1);
   let received = 0;
   let probeSeen = false;
   const allIn = new AbortController();
@@ -63,6 +72,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyFigures> {
   consumer.subscribe(o.topic, '*');
   consumer.registerMessageListener((msgs: MessageExt[]) => {
     const now = performance.now();
+    const wall = Date.now();
     for (const m of msgs) {
       if (m.body.length < 4) continue;
       const seq = m.body.readInt32BE(0);
@@ -72,6 +82,8 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyFigures> {
       }
       if (seq < total && latency[seq]! < 0 && sentAt[seq]! >= 0) {
         latency[seq] = now - sentAt[seq]!;
+        bornToStore[seq] = m.storeTimestamp - m.bornTimestamp;
+        storeToConsume[seq] = wall - m.storeTimestamp;
         if (++received === total) allIn.abort();
       }
     }
@@ -97,6 +109,8 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyFigures> {
 
   let sent = 0;
   let sendFailed = 0;
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
     const tick = (): void => {
@@ -121,6 +135,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyFigures> {
     const timer = setInterval(tick, 1);
   });
   const sendSeconds = (performance.now() - t0) / 1000;
+  loopDelay.disable();
   // Stragglers: wait for the rest, at most 5 s.
   const timeout = setTimeout(() => allIn.abort(), 5000);
   if (!allIn.signal.aborted) await once(allIn.signal, 'abort');
@@ -128,9 +143,12 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyFigures> {
   await consumer.shutdown();
   await producer.shutdown();
 
-  const kept: number[] = [];
-  for (let i = warm; i < total; i++) if (latency[i]! >= 0) kept.push(latency[i]!);
-  const sorted = Float64Array.from(kept).sort();
+  const keep = (a: Float64Array): Float64Array => {
+    const kept: number[] = [];
+    for (let i = warm; i < total; i++) if (latency[i]! >= 0) kept.push(a[i]!);
+    return Float64Array.from(kept).sort();
+  };
+  const sorted = keep(latency);
   let sum = 0;
   for (const v of sorted) sum += v;
   return {
@@ -145,5 +163,9 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyFigures> {
     p999Ms: r3(quantile(sorted, 0.999)),
     maxMs: r3(sorted.length ? sorted[sorted.length - 1]! : 0),
     avgMs: r3(sorted.length ? sum / sorted.length : 0),
+    bornToStoreP99Ms: quantile(keep(bornToStore), 0.99),
+    storeToConsumeP99Ms: quantile(keep(storeToConsume), 0.99),
+    loopDelayP99Ms: r3(loopDelay.percentile(99) / 1e6),
+    loopDelayMaxMs: r3(loopDelay.max / 1e6),
   };
 }

@@ -3,6 +3,7 @@
  * inclusive ("total") time per function, heaviest first. A text stand-in for a flame graph when
  * comparing runs on the command line.
  *   node --import tsx bench/tools/cpuprofile-top.ts <file.cpuprofile> [--top 30] [--filter text]
+ *     [--long-tasks]   also the longest stretches without an idle sample (what blocks the loop)
  */
 import { readFileSync } from 'node:fs';
 
@@ -81,3 +82,56 @@ process.stdout.write(`${file}: ${(all / 1e6).toFixed(2)} s sampled\n`);
 print('self time by function', self);
 print('self time by file', perFile);
 print('total (inclusive) time by function', total);
+
+/**
+ * Long tasks: consecutive samples that are not (idle) form one task; for the longest, the
+ * functions seen most often in their samples' stacks (below the event-loop entry points).
+ */
+if (argv.includes('--long-tasks')) {
+  const idleIds = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  interface Task {
+    startUs: number;
+    us: number;
+    samples: number[];
+  }
+  const tasks: Task[] = [];
+  let cur: Task | undefined;
+  let t = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i] ?? 0;
+    const dt = p.timeDeltas[i + 1] ?? 0;
+    if (idleIds.has(p.samples[i]!)) {
+      cur = undefined;
+      continue;
+    }
+    if (!cur) {
+      cur = { startUs: t, us: 0, samples: [] };
+      tasks.push(cur);
+    }
+    cur.us += dt;
+    cur.samples.push(p.samples[i]!);
+  }
+  tasks.sort((a, b) => b.us - a.us);
+  process.stdout.write(`\nlongest tasks (of ${tasks.length})\n`);
+  for (const task of tasks.slice(0, Math.min(top, 15))) {
+    const counts = new Map<string, number>();
+    for (const id of task.samples) {
+      const seen = new Set<string>();
+      for (let c: number | undefined = id; c !== undefined; c = parent.get(c)) {
+        const l = label(byId.get(c)!);
+        if (seen.has(l)) continue;
+        seen.add(l);
+        counts.set(l, (counts.get(l) ?? 0) + 1);
+      }
+    }
+    const leaf = label(byId.get(task.samples[task.samples.length >> 1]!)!);
+    const frames = [...counts]
+      .filter(([l]) => !l.startsWith('(root)') && !l.includes('node:internal'))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([l, n]) => `${l} ${Math.round((100 * n) / task.samples.length)}%`);
+    process.stdout.write(
+      `${(task.us / 1000).toFixed(1).padStart(7)} ms at ${(task.startUs / 1e6).toFixed(2)} s: ${frames.join(' | ')} [mid: ${leaf}]\n`,
+    );
+  }
+}
