@@ -23,8 +23,6 @@ import {
   EndTransactionRequestHeader,
   GetEarliestMsgStoretimeResponseHeader,
   OffsetResponseHeader,
-  PullMessageRequestHeader,
-  PullMessageResponseHeader,
   QueryConsumerOffsetRequestHeader,
   SearchOffsetRequestHeader,
   TopicQueueRequestHeader,
@@ -34,6 +32,7 @@ import {
   type PullMessageRequest,
 } from '../protocol/broker-headers.js';
 import type { HeaderOf } from '../protocol/header.js';
+import { decodePullResponse, encodePullRequest } from '../protocol/hot-headers.js';
 import { GetRouteInfoRequestHeader } from '../protocol/namesrv-headers.js';
 import { decodeTopicRouteData, type TopicRouteData } from '../protocol/route-data.js';
 import { encodeHeartbeatData, type HeartbeatData } from '../protocol/heartbeat.js';
@@ -78,7 +77,13 @@ export class MQClientAPI {
   ) {}
 
   request(code: number, init: CallInit = {}, oneway = false): RemotingCommand {
-    return createRequest(code, { ...init, serializeType: this.serializeType, oneway });
+    // Fields named one by one: an object spread here showed in profiles of every call.
+    return createRequest(code, {
+      extFields: init.extFields,
+      body: init.body,
+      serializeType: this.serializeType,
+      oneway,
+    });
   }
 
   /** A broker call answered SUCCESS (or one of `ok`); anything else throws responseError. */
@@ -136,7 +141,7 @@ export class MQClientAPI {
   async pullMessage(addr: string, header: PullMessageRequest, timeoutMs: number): Promise<RawPullResult> {
     const response = await this.remoting.invoke(
       addr,
-      this.request(RequestCode.PULL_MESSAGE, { extFields: PullMessageRequestHeader.encode(header) }),
+      this.request(RequestCode.PULL_MESSAGE, { extFields: encodePullRequest(header) }),
       timeoutMs,
     );
     let status: PullStatus;
@@ -161,7 +166,7 @@ export class MQClientAPI {
           group: header.consumerGroup,
         });
     }
-    const h = PullMessageResponseHeader.decode(response.extFields);
+    const h = decodePullResponse(response.extFields);
     if (!h.ok) throw new RmqError(ErrorCode.HEADER_INVALID, `pull from ${addr}: ${h.error}`);
     return {
       status,

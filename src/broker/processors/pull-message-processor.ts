@@ -4,6 +4,8 @@
  * the response code, and parks the request for long polling when nothing is there yet. Every
  * answer carries suggestWhichBrokerId, nextBeginOffset, minOffset and maxOffset (ali-ons reads
  * them unconditionally). The consumer's commit offset piggybacks on the first evaluation.
+ * Hot path: headers through hot-headers.ts, and the body is the store's read buffer itself when
+ * the records found lie back to back in it (no second copy per pull).
  */
 import type { Logger } from '../../common/logger.js';
 import { errorMessage } from '../../common/errors.js';
@@ -11,13 +13,9 @@ import { createResponse, type RemotingCommand } from '../../remoting/remoting-co
 import type { Channel } from '../../remoting/channel.js';
 import type { RequestHandler } from '../../remoting/dispatcher.js';
 import { ResponseCode } from '../../protocol/response-code.js';
-import {
-  PullMessageRequestHeader,
-  PullMessageResponseHeader,
-  PullSysFlag,
-  type PullMessageRequest,
-} from '../../protocol/broker-headers.js';
-import { decodeHeader, failure, isErrorResponse } from '../../protocol/request-helpers.js';
+import { PullSysFlag, type PullMessageRequest } from '../../protocol/broker-headers.js';
+import { decodePullRequest, encodePullResponse } from '../../protocol/hot-headers.js';
+import { failure } from '../../protocol/request-helpers.js';
 import { buildSubscriptionData, type SubscriptionData } from '../../protocol/heartbeat.js';
 import { isReadable } from '../../protocol/topic-config.js';
 import { MASTER_ID } from '../../protocol/route-data.js';
@@ -54,8 +52,9 @@ export class PullMessageProcessor {
     channel: Channel,
     allowSuspend: boolean,
   ): Promise<RemotingCommand | null> {
-    const h = decodeHeader(request, PullMessageRequestHeader);
-    if (isErrorResponse(h)) return h;
+    const decoded = decodePullRequest(request.extFields);
+    if (!decoded.ok) return failure(request, ResponseCode.SYSTEM_ERROR, decoded.error);
+    const h = decoded.value;
     const b = this.broker;
     if (!isReadable(b.config.brokerPermission)) {
       return failure(
@@ -116,13 +115,14 @@ export class PullMessageProcessor {
     // Commit before the store read: applied after it, this offset could overtake a later
     // UPDATE_CONSUMER_OFFSET from the same client (e.g. its final commit at shutdown).
     this.commitPiggyback(h, allowSuspend);
+    const filter = new ExpressionMessageFilter(sub);
     const result = await b.store.getMessage(
       h.consumerGroup,
       h.topic,
       h.queueId,
       h.queueOffset,
       h.maxMsgNums,
-      new ExpressionMessageFilter(sub),
+      filter,
     );
     const response = this.toResponse(request, h, result, group.brokerId, group.whichBrokerWhenConsumeSlowly);
 
@@ -137,7 +137,7 @@ export class PullMessageProcessor {
         channel,
         pullFromThisOffset: h.queueOffset,
         deadline: Date.now() + hold,
-        filter: new ExpressionMessageFilter(sub),
+        filter,
       });
       return null;
     }
@@ -241,7 +241,7 @@ export class PullMessageProcessor {
       code = ResponseCode.PULL_RETRY_IMMEDIATELY;
       nextBeginOffset = h.queueOffset;
     }
-    const extFields = PullMessageResponseHeader.encode({
+    const extFields = encodePullResponse({
       suggestWhichBrokerId: suggest,
       nextBeginOffset,
       minOffset: r.minOffset,
@@ -249,9 +249,25 @@ export class PullMessageProcessor {
     });
     if (code === ResponseCode.SUCCESS) {
       b.stats.pulled(h.consumerGroup, h.topic, r.messages.length, r.bufferTotalSize);
-      const body = r.messages.length === 1 ? r.messages[0] : Buffer.concat(r.messages, r.bufferTotalSize);
+      const body = joinRecords(r.messages, r.bufferTotalSize);
       return createResponse(request, code, { extFields, body, remark: r.status });
     }
     return createResponse(request, code, { extFields, remark: r.status });
   }
+}
+
+/**
+ * The records as one body: a view when they lie back to back in one buffer (the store copies a
+ * pull's records into a fresh buffer of their own, get-message.ts readPicked), else a copy.
+ */
+export function joinRecords(records: readonly Buffer[], total: number): Buffer {
+  const first = records[0]!;
+  if (records.length === 1) return first;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.buffer !== first.buffer || r.byteOffset !== end) return Buffer.concat(records, total);
+    end += r.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }

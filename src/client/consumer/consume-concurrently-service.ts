@@ -91,6 +91,8 @@ export class ConsumeMessageConcurrentlyService implements ConsumeMessageService 
   }
 
   private pump(): void {
+    // A listener that answers synchronously finishes its task inside this loop (no promise per
+    // message); one that returns a promise continues on its own chain and pumps again when done.
     while (!this.stopped && this.inflight < this.options.consumeThreadMax && this.head < this.queue.length) {
       const task = this.queue[this.head++]!;
       if (this.head === this.queue.length) {
@@ -100,7 +102,18 @@ export class ConsumeMessageConcurrentlyService implements ConsumeMessageService 
       if (task.pq.dropped) continue;
       const slot = this.freeSlots.pop()!;
       this.inflight++;
-      const p = this.run(task, slot)
+      let pending: Promise<void> | undefined;
+      try {
+        pending = this.run(task, slot);
+      } catch (err) {
+        this.log.error({ mq: task.mq, err: errorMessage(err) }, 'consume task failed');
+      }
+      if (!pending) {
+        this.freeSlots.push(slot);
+        this.inflight--;
+        continue;
+      }
+      const p = pending
         .catch((err: unknown) =>
           this.log.error({ mq: task.mq, err: errorMessage(err) }, 'consume task failed'),
         )
@@ -114,7 +127,8 @@ export class ConsumeMessageConcurrentlyService implements ConsumeMessageService 
     }
   }
 
-  private async run(task: Task, slot: number): Promise<void> {
+  /** Runs the listener on a task; undefined when everything was done synchronously. */
+  private run(task: Task, slot: number): Promise<void> | undefined {
     const { msgs, pq, mq } = task;
     prepareForListener(msgs, this.host);
     const context: ConsumeConcurrentlyContext = {
@@ -123,28 +137,64 @@ export class ConsumeMessageConcurrentlyService implements ConsumeMessageService 
       ackIndex: Number.MAX_SAFE_INTEGER,
       slot,
     };
-    let status: ConsumeConcurrentlyStatus;
+    let result: ConsumeConcurrentlyStatus | Promise<ConsumeConcurrentlyStatus>;
     try {
-      status = await this.listener(msgs, context);
+      result = this.listener(msgs, context);
     } catch (err) {
-      this.log.warn(
-        { mq, err: errorMessage(err) },
-        'consumeMessage threw; the messages will be consumed again',
-      );
-      status = ConsumeConcurrentlyStatus.RECONSUME_LATER;
+      this.listenerThrew(mq, err);
+      result = ConsumeConcurrentlyStatus.RECONSUME_LATER;
     }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        (status) => this.afterListener(this.checkStatus(mq, status), context, task),
+        (err: unknown) => {
+          this.listenerThrew(mq, err);
+          return this.afterListener(ConsumeConcurrentlyStatus.RECONSUME_LATER, context, task);
+        },
+      );
+    }
+    const status = this.checkStatus(mq, result);
+    if (pq.dropped) return undefined;
+    if (status === ConsumeConcurrentlyStatus.CONSUME_SUCCESS && context.ackIndex >= msgs.length - 1) {
+      // Everything consumed: what processConsumeResult would do, without a promise.
+      this.finish(msgs, pq, mq);
+      return undefined;
+    }
+    return this.processConsumeResult(status, context, task);
+  }
+
+  private listenerThrew(mq: MessageQueue, err: unknown): void {
+    this.log.warn(
+      { mq, err: errorMessage(err) },
+      'consumeMessage threw; the messages will be consumed again',
+    );
+  }
+
+  private checkStatus(mq: MessageQueue, status: unknown): ConsumeConcurrentlyStatus {
     if (
       status !== ConsumeConcurrentlyStatus.CONSUME_SUCCESS &&
       status !== ConsumeConcurrentlyStatus.RECONSUME_LATER
     ) {
       this.log.warn({ mq, status }, 'consumeMessage returned neither CONSUME_SUCCESS nor RECONSUME_LATER');
-      status = ConsumeConcurrentlyStatus.RECONSUME_LATER;
+      return ConsumeConcurrentlyStatus.RECONSUME_LATER;
     }
-    if (pq.dropped) {
-      // The queue moved on (rebalance, shutdown): its new owner consumes these again.
-      return;
-    }
-    await this.processConsumeResult(status, context, task);
+    return status;
+  }
+
+  private afterListener(
+    status: ConsumeConcurrentlyStatus,
+    context: ConsumeConcurrentlyContext,
+    task: Task,
+  ): Promise<void> | undefined {
+    // The queue moved on (rebalance, shutdown): its new owner consumes these again.
+    if (task.pq.dropped) return undefined;
+    return this.processConsumeResult(status, context, task);
+  }
+
+  /** Finished messages leave the process queue; the offset it then allows is committed. */
+  private finish(finished: readonly MessageExt[], pq: ProcessQueue, mq: MessageQueue): void {
+    const offset = pq.removeMessages(finished);
+    if (offset >= 0 && !pq.dropped) this.host.offsetStore.updateOffset(mq, offset, true);
   }
 
   private async processConsumeResult(
@@ -173,8 +223,7 @@ export class ConsumeMessageConcurrentlyService implements ConsumeMessageService 
         }
       }
     }
-    const offset = pq.removeMessages(finished);
-    if (offset >= 0 && !pq.dropped) this.host.offsetStore.updateOffset(mq, offset, true);
+    this.finish(finished, pq, mq);
   }
 
   private submitLater(msgs: MessageExt[], pq: ProcessQueue, mq: MessageQueue): void {
@@ -204,4 +253,9 @@ export class ConsumeMessageConcurrentlyService implements ConsumeMessageService 
     ]);
     clearTimeout(timer);
   }
+}
+
+/** A promise or any object with a then method (what `await` would wait for). */
+function isThenable(v: unknown): v is PromiseLike<ConsumeConcurrentlyStatus> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
