@@ -8,6 +8,7 @@ import { decodeOffsetMsgId } from '../../src/common/message/message-id.js';
 import { startBroker } from '../helpers/broker.js';
 import { startNamesrv } from '../helpers/namesrv.js';
 import { createTopic, pull, send, testClient } from '../helpers/broker-calls.js';
+import { joinRecords } from '../../src/broker/processors/pull-message-processor.js';
 
 describe('SEND and PULL', async () => {
   const { addr: ns } = await startNamesrv();
@@ -155,4 +156,16 @@ describe('SEND and PULL', async () => {
       ['quiet'],
     );
   });
+});
+
+test('a pull body is a view of the records when they lie back to back, a copy otherwise', () => {
+  const buf = Buffer.from('aaaabbbbcccc');
+  const view = joinRecords([buf.subarray(0, 4), buf.subarray(4, 8), buf.subarray(8, 12)], 12);
+  assert.equal(view.toString(), 'aaaabbbbcccc');
+  assert.equal(view.buffer, buf.buffer, 'no copy');
+  const gap = joinRecords([buf.subarray(0, 4), buf.subarray(8, 12)], 8);
+  assert.equal(gap.toString(), 'aaaacccc');
+  const other = joinRecords([buf.subarray(0, 4), Buffer.from('zz')], 6);
+  assert.equal(other.toString(), 'aaaazz');
+  assert.equal(joinRecords([buf], 12), buf);
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   FrameDecoder,
+  FrameSink,
   MAX_FRAME_LENGTH,
   decodeFrameContent,
   encodeFrameToBuffer,
@@ -186,4 +187,34 @@ test('a frame split across many chunks is assembled once and bodies are exact', 
   assert.equal(out.length, 1);
   assert.ok(out[0]!.body!.equals(body));
   assert.equal(decodeFrameContent(bytes.subarray(4)).opaque, 9);
+});
+
+test('FrameSink: frames of one tick in one buffer, large bodies passed as they are, in order', () => {
+  const sink = new FrameSink();
+  const big = Buffer.alloc(100_000, 3);
+  const cmds: RemotingCommand[] = [0, 1, 2, 3].map((i) => ({
+    code: 10 + i,
+    language: 'JAVA',
+    version: 1,
+    opaque: i,
+    flag: 0,
+    extFields: { k: `v${i}` },
+    body: i === 2 ? big : Buffer.from(`small ${i}`),
+    serializeType: i % 2 === 0 ? SerializeType.JSON : SerializeType.ROCKETMQ,
+  }));
+  for (const c of cmds) sink.append(c);
+  assert.ok(sink.bytes > 100_000);
+  const parts = sink.take();
+  assert.equal(sink.bytes, 0);
+  assert.ok(parts.includes(big), 'the large body is not copied');
+  assert.equal(parts.length, 3, 'before the large body, the body itself, after it');
+  const out = decodeAll(Buffer.concat(parts));
+  assert.deepEqual(
+    out.map((c) => [c.code, c.opaque, c.extFields?.k, c.body?.length]),
+    cmds.map((c) => [c.code, c.opaque, c.extFields?.k, c.body?.length]),
+  );
+  sink.append(cmds[0]!);
+  const again = sink.take();
+  assert.equal(again.length, 1);
+  assert.equal(decodeAll(again[0]!)[0]!.opaque, 0, 'the slab keeps serving later frames');
 });

@@ -172,6 +172,33 @@ describe('RemotingServer and RemotingClient over loopback', async () => {
     assert.ok((await slow) instanceof RmqError);
   });
 
+  test('invokeCallback: answers, timeouts and a closed connection arrive through the callback, never synchronously', async () => {
+    const client = newClient();
+    const call = (req: ReturnType<typeof createRequest>, timeoutMs: number) =>
+      new Promise<{ err?: Error; res?: { extFields?: Record<string, string> } }>((resolve) => {
+        let returned = false;
+        client.invokeCallback(addr, req, timeoutMs, (err, res) => {
+          assert.ok(returned, 'called after invokeCallback returned');
+          resolve({ err, res });
+        });
+        returned = true;
+      });
+    const ok = await call(createRequest(ECHO, { extFields: { i: '7' } }), 1000);
+    assert.equal(ok.err, undefined);
+    assert.equal(ok.res?.extFields?.i, '7');
+    const late = await call(createRequest(SLOW, { extFields: { ms: '300' } }), 50);
+    assert.ok(late.err instanceof RmqError && late.err.code === 'RMQ_REMOTING_TIMEOUT');
+    const pending = call(createRequest(SLOW, { extFields: { ms: '2000' } }), 5000);
+    await sleep(20);
+    for (const ch of server.channels) ch.close();
+    const closed = await pending;
+    assert.ok(closed.err instanceof RmqError && closed.err.code === 'RMQ_REMOTING_CLOSED');
+    const refused = await new Promise<Error | undefined>((resolve) =>
+      client.invokeCallback('127.0.0.1:1', createRequest(ECHO), 1000, (err) => resolve(err)),
+    );
+    assert.ok(refused instanceof RmqError && refused.code === 'RMQ_REMOTING_CONNECT');
+  });
+
   test('the client reconnects after its connection dropped', async () => {
     const client = newClient();
     assert.equal((await client.invoke(addr, createRequest(ECHO))).code, ResponseCode.SUCCESS);
