@@ -173,6 +173,15 @@ async function workload(
 async function main(): Promise<void> {
   const want = (w: string): boolean => !only || only.includes(w);
   const dir = mkdtempSync(join(tmpdir(), 'rmq-e2e-bench-'));
+  // Stopped from outside (Ctrl-C, npm run bench's time limit): stop what we started, by PID.
+  const abort = (): void => {
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    process.stderr.write('e2e bench interrupted\n');
+    process.exit(130);
+  };
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
   const load0 = loadavg()[0]!;
   const namesrvSchema = createNamesrvConfigSchema();
   const namesrvConfig = namesrvSchema.defaults();
