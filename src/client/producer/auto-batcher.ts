@@ -52,10 +52,13 @@ interface Group {
   wait: boolean;
   entries: Entry[];
   bytes: number;
+  key: string;
 }
 
 export class AutoBatcher {
   private readonly groups = new Map<string, Group>();
+  /** The group the previous message joined (still open). */
+  private last: Group | undefined;
   private scheduled = false;
 
   constructor(
@@ -78,17 +81,23 @@ export class AutoBatcher {
 
   add(msg: Message, p: PreparedMessage, mode: 'SYNC' | 'ASYNC', timeoutMs: number, done: SendDone): void {
     const wait = msg.waitStoreMsgOK;
-    const key = `${mode}${wait ? 1 : 0}${p.topic}`;
-    let g = this.groups.get(key);
-    if (!g) {
-      g = { topic: p.topic, mode, wait, entries: [], bytes: 0 };
-      this.groups.set(key, g);
+    // Sends of one tick usually share topic and mode: try the last group before building a key.
+    let g = this.last;
+    if (!g || g.topic !== p.topic || g.mode !== mode || g.wait !== wait) {
+      const key = `${mode}${wait ? 1 : 0}${p.topic}`;
+      g = this.groups.get(key);
+      if (!g) {
+        g = { topic: p.topic, mode, wait, entries: [], bytes: 0, key };
+        this.groups.set(key, g);
+      }
+      this.last = g;
     }
     g.entries.push({ p, timeoutMs, done });
     // An upper bound of the record's size in the batch body (UTF-8 takes at most 3 bytes a unit).
     g.bytes += RECORD_FIXED + p.body.length + p.properties.length * 3;
     if (g.entries.length >= this.config.maxMessages || g.bytes >= this.config.maxBytes) {
-      this.groups.delete(key);
+      this.groups.delete(g.key);
+      this.last = undefined;
       this.sendGroup(g);
     } else if (!this.scheduled) {
       this.scheduled = true;
@@ -101,6 +110,7 @@ export class AutoBatcher {
     this.scheduled = false;
     const groups = [...this.groups.values()];
     this.groups.clear();
+    this.last = undefined;
     for (const g of groups) this.sendGroup(g);
   };
 

@@ -48,6 +48,8 @@ export class Producer {
   private readonly publishInfo = new Map<string, TopicPublishInfo>();
   private readonly fault: MQFaultStrategy;
   private readonly engine: SendEngine;
+  /** Topic names that passed validateTopic and the forbidden-topic check. */
+  private readonly checkedTopics = new Set<string>();
   private readonly batcher: AutoBatcher | undefined;
 
   constructor(options: ProducerOptions) {
@@ -185,10 +187,17 @@ export class Producer {
       this.invokeCallback(() => callback.onException(err as Error));
       return;
     }
-    this.dispatch(msg, prepared, 'ASYNC', timeoutMs, (err, r) => {
-      if (err) this.invokeCallback(() => callback.onException(err));
-      else this.invokeCallback(() => callback.onSuccess(r!));
-    });
+    this.dispatch(msg, prepared, 'ASYNC', timeoutMs, (err, r) => this.complete(callback, err, r));
+  }
+
+  /** Hands a send's outcome to its callback; a callback that throws is logged, not propagated. */
+  private complete(callback: SendCallback, err: Error | undefined, r: SendResult | undefined): void {
+    try {
+      if (err) callback.onException(err);
+      else callback.onSuccess(r!);
+    } catch (e) {
+      this.log.warn({ err: errorMessage(e) }, 'send callback threw');
+    }
   }
 
   private invokeCallback(fn: () => void): void {
@@ -232,10 +241,15 @@ export class Producer {
   }
 
   private checkMessage(topic: string, body: Buffer | undefined): void {
-    const bad = validateTopic(topic);
-    if (bad) throw new RmqError(ErrorCode.MESSAGE_ILLEGAL, `${bad} topic=${topic}`);
-    if (isNotAllowedSendTopic(topic)) {
-      throw new RmqError(ErrorCode.MESSAGE_ILLEGAL, `Sending message to topic[${topic}] is forbidden.`);
+    if (!this.checkedTopics.has(topic)) {
+      const bad = validateTopic(topic);
+      if (bad) throw new RmqError(ErrorCode.MESSAGE_ILLEGAL, `${bad} topic=${topic}`);
+      if (isNotAllowedSendTopic(topic)) {
+        throw new RmqError(ErrorCode.MESSAGE_ILLEGAL, `Sending message to topic[${topic}] is forbidden.`);
+      }
+      // A producer writes to few topics: remember the good ones instead of matching every send.
+      if (this.checkedTopics.size >= 1024) this.checkedTopics.clear();
+      this.checkedTopics.add(topic);
     }
     if (!body || body.length === 0)
       throw new RmqError(ErrorCode.MESSAGE_ILLEGAL, 'the message body length is zero');

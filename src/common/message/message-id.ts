@@ -47,13 +47,17 @@ function localIPv4(): Buffer {
   return Buffer.from([127, 0, 0, 1]);
 }
 
+/** Uppercase hex of every byte value. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+
 /** Generates UNIQ_KEY ids; one per process is enough (`uniqIdGenerator`). */
 export class UniqIdGenerator {
   private readonly prefix: string;
   private counter = 0;
   private monthStart = 0;
   private nextMonthStart = 0;
-  private readonly tail = Buffer.allocUnsafe(6);
+  private lastNow = -1;
+  private timeHex = '';
 
   constructor(ip: Buffer = localIPv4()) {
     const fixed = Buffer.allocUnsafe(ip.length + 6);
@@ -66,16 +70,22 @@ export class UniqIdGenerator {
 
   next(now = Date.now()): string {
     if (now >= this.nextMonthStart) this.resetMonth(now);
-    this.tail.writeInt32BE((now - this.monthStart) | 0, 0);
+    // Hex through a byte table, the time part cached per millisecond: this runs once per message
+    // sent, and Buffer writes + toString('hex') + toUpperCase() showed in producer profiles.
+    if (now !== this.lastNow) {
+      this.lastNow = now;
+      const t = ((now - this.monthStart) | 0) >>> 0;
+      this.timeHex = HEX[t >>> 24]! + HEX[(t >>> 16) & 255]! + HEX[(t >>> 8) & 255]! + HEX[t & 255]!;
+    }
     this.counter = (this.counter + 1) & 0xffff;
-    this.tail.writeUInt16BE(this.counter, 4);
-    return this.prefix + this.tail.toString('hex').toUpperCase();
+    return this.prefix + this.timeHex + HEX[this.counter >>> 8]! + HEX[this.counter & 255]!;
   }
 
   private resetMonth(now: number): void {
     const d = new Date(now);
     this.monthStart = new Date(d.getFullYear(), d.getMonth(), 1).getTime();
     this.nextMonthStart = new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime();
+    this.lastNow = -1;
   }
 }
 
