@@ -17,7 +17,7 @@ import './quiet-logs.js';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { getLogger } from '../../src/common/logger.js';
 import { BrokerController } from '../../src/broker/broker-controller.js';
 import { loadBrokerConfig } from '../../src/cli/broker-config-loader.js';
@@ -46,6 +46,14 @@ let cpuMark = process.cpuUsage();
 // How late the event loop runs (a blocked loop delays every answer, a latency tail's usual cause).
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
+let gcMaxMs = 0;
+let gcTotalMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcTotalMs += e.duration;
+    if (e.duration > gcMaxMs) gcMaxMs = e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const props = new Map<string, string>(
   Object.entries({
@@ -162,8 +170,12 @@ process.on('message', (m: { type: string; window?: string }) => {
       getP99Ms: getLatency.percentile(0.99),
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       loopDelayMaxMs: loopDelay.max / 1e6,
+      gcMaxMs,
+      gcTotalMs,
     });
     loopDelay.reset();
+    gcMaxMs = 0;
+    gcTotalMs = 0;
     putLatency.reset();
     getLatency.reset();
     cpuMark = process.cpuUsage();

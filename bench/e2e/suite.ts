@@ -12,6 +12,7 @@
  *   --only=A,C   workloads to run     --count=N   messages for A/A2/B/D (default 200000)
  *   --batch=N    producers' auto-batch size, 0 = off (default 128)
  *   --out=file   also write the JSON there
+ *   --broker=k=v,k=v   extra broker.properties keys for both brokers (explore store settings)
  *   --prof=dir   CPU profiles into dir: the broker's per workload (broker-<name>.cpuprofile, the
  *                measured part only) and each client process's (node --cpu-prof)
  * Everything it starts is stopped by PID and the temp dir removed, also on failure.
@@ -36,6 +37,12 @@ const arg = (name: string): string | undefined =>
 const only = arg('only')?.split(',');
 const COUNT = Number(arg('count') ?? 200_000);
 const BATCH = Number(arg('batch') ?? 128);
+const brokerProps = Object.fromEntries(
+  (arg('broker') ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 // Children run as this file does: compiled JavaScript (the default), or TypeScript through tsx.
 const compiled = import.meta.url.endsWith('.js');
 const here = (f: string): string =>
@@ -57,6 +64,8 @@ interface Usage {
   getP99Ms: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  gcMaxMs: number;
+  gcTotalMs: number;
 }
 
 const children = new Set<ChildProcess>();
@@ -98,7 +107,13 @@ class BrokerProcess {
   ) {}
 
   static async start(namesrvAddr: string, dir: string, flushDiskType: string): Promise<BrokerProcess> {
-    const child = spawnChild('./broker-child.ts', { namesrvAddr, dir, flushDiskType, profileDir: profDir });
+    const child = spawnChild('./broker-child.ts', {
+      namesrvAddr,
+      dir,
+      flushDiskType,
+      profileDir: profDir,
+      props: brokerProps,
+    });
     const ready = await nextMessage<{ addr: string }>(child, 'ready');
     return new BrokerProcess(child, ready.addr);
   }
@@ -166,6 +181,8 @@ async function workload(
   }
   results[`${name}_broker_loop_delay_p99_ms`] = round(usage.loopDelayP99Ms);
   results[`${name}_broker_loop_delay_max_ms`] = round(usage.loopDelayMaxMs);
+  results[`${name}_broker_gc_max_ms`] = round(usage.gcMaxMs);
+  results[`${name}_broker_gc_total_ms`] = round(usage.gcTotalMs);
   results.broker_rss_mib = Math.max(Number(results.broker_rss_mib ?? 0), Math.round(usage.peakRssMiB));
   return figures;
 }
@@ -253,6 +270,8 @@ async function main(): Promise<void> {
           storeToConsumeP99Ms: number;
           loopDelayP99Ms: number;
           loopDelayMaxMs: number;
+          gcMaxMs: number;
+          gcTotalMs: number;
         };
         Object.assign(results, {
           C_p50_ms: f.p50Ms,
@@ -266,6 +285,8 @@ async function main(): Promise<void> {
           C_store_to_consume_p99_ms: f.storeToConsumeP99Ms,
           C_client_loop_delay_p99_ms: f.loopDelayP99Ms,
           C_client_loop_delay_max_ms: f.loopDelayMaxMs,
+          C_client_gc_max_ms: f.gcMaxMs,
+          C_client_gc_total_ms: f.gcTotalMs,
         });
         say(
           `C: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, p99.9 ${f.p999Ms} ms (${f.samples} samples at ${f.achievedRate}/s)`,
@@ -295,6 +316,7 @@ async function main(): Promise<void> {
   }
   Object.assign(results, {
     runtime: compiled ? 'compiled' : 'tsx',
+    ...(Object.keys(brokerProps).length > 0 ? { broker_props: JSON.stringify(brokerProps) } : {}),
     auto_batch: BATCH > 0 ? BATCH : false,
     in_flight: 1000,
     count: COUNT,
