@@ -4,7 +4,8 @@
  * the restart after kill -9 of a ~3 GiB store. Prints one line per case and, last, one JSON object
  * with every figure. Uses a temp dir under /tmp, deleted at the end. Run: npm run bench:store
  *
- *   --repeat=N     run the sequence N times; figures are medians, `<figure>_best` the best run
+ *   --repeat=N     run the sequence N times (default 3); figures are medians, `<figure>_best` the
+ *                  best run: other work on this two-core machine moves every figure from run to run
  *   --only=a,b     cases: probe, async_100b, async_1k (with read_1k), async_4k, sync, rss, restart
  *   --config=JSON  store config overrides for every case, e.g. '{"commitLogDirectIo":false}'
  *   --tsx          run the TypeScript sources through tsx instead of a compiled build
@@ -61,7 +62,7 @@ if (isTs && arg('tsx') === undefined) {
 const { MiB, asyncCase, readCase, restartCase, rssCase, syncCase } = await import('./bench-cases.js');
 const { diskProbe } = await import('./disk-probe.js');
 
-const repeat = Math.max(1, Number(arg('repeat') ?? 1));
+const repeat = Math.max(1, Number(arg('repeat') ?? 3));
 const only = arg('only')?.split(',');
 const want = (c: string): boolean => !only || only.includes(c);
 const root = mkdtempSync(join(tmpdir(), 'rmq-store-bench-'));
