@@ -67,12 +67,18 @@ export function encodeSocketAddr(addr: SocketAddr): Buffer {
   throw new RmqError(ErrorCode.ILLEGAL_ARGUMENT, `not an IP address: ${addr.host}`);
 }
 
+/** The last IPv4 address decoded, as bytes and text: records of one pull share a few hosts. */
+let lastV4 = -1;
+let lastV4Host = '';
+
 export function decodeSocketAddr(buf: Buffer, pos: number, v6: boolean): SocketAddr {
   if (!v6) {
-    return {
-      host: `${buf[pos]}.${buf[pos + 1]}.${buf[pos + 2]}.${buf[pos + 3]}`,
-      port: buf.readInt32BE(pos + 4),
-    };
+    const key = buf.readUInt32BE(pos);
+    if (key !== lastV4) {
+      lastV4 = key;
+      lastV4Host = `${buf[pos]}.${buf[pos + 1]}.${buf[pos + 2]}.${buf[pos + 3]}`;
+    }
+    return { host: lastV4Host, port: buf.readInt32BE(pos + 4) };
   }
   const parts: string[] = [];
   for (let i = 0; i < 8; i++) parts.push(buf.readUInt16BE(pos + i * 2).toString(16));

@@ -12,7 +12,7 @@ import { MessageSysFlag } from '../../common/message/message-sysflag.js';
 import { formatSocketAddr, type SocketAddr } from '../../common/socket-address.js';
 import { getLogger } from '../../common/logger.js';
 import { errorMessage } from '../../common/errors.js';
-import { Message } from './message.js';
+import { ADOPT_PROPERTIES, Message, type MessageInit } from './message.js';
 
 const log = getLogger('client.message');
 
@@ -38,8 +38,9 @@ export class MessageExt extends Message {
   preparedTransactionOffset: number;
 
   constructor(stored: StoredMessage, brokerName: string) {
-    super(stored.topic, inflateIfCompressed(stored));
-    this.properties = stored.properties;
+    super(stored.topic, inflateIfCompressed(stored), {
+      [ADOPT_PROPERTIES]: stored.properties,
+    } as MessageInit);
     // The store's own whole-record checksum: storage detail, not the message's.
     this.properties.delete(MessageProperty.CRC32);
     this.flag = stored.flag;

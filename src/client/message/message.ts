@@ -24,6 +24,12 @@ export interface MessageInit {
 
 const RESERVED = new Set<string>(Object.values(MessageProperty));
 
+/**
+ * Internal init key (not exported from the package): the constructor takes this map as the
+ * message's properties instead of building one. MessageExt uses it for every received message.
+ */
+export const ADOPT_PROPERTIES = Symbol('adoptProperties');
+
 export function toBuffer(body: MessageBody): Buffer {
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
   if (Buffer.isBuffer(body)) return body;
@@ -42,12 +48,18 @@ export class Message {
     this.topic = topic;
     this.body = toBuffer(body);
     this.flag = init.flag ?? 0;
+    const adopted = (init as { [ADOPT_PROPERTIES]?: Map<string, string> })[ADOPT_PROPERTIES];
+    if (adopted) {
+      // A received message (MessageExt) keeps the properties it was stored with, as they are.
+      this.properties = adopted;
+      return;
+    }
     this.properties = new Map();
     if (init.tags !== undefined && init.tags !== '') this.tags = init.tags;
     if (init.keys !== undefined) this.keys = init.keys;
     if (init.delayTimeLevel) this.delayTimeLevel = init.delayTimeLevel;
     this.waitStoreMsgOK = init.waitStoreMsgOK ?? true;
-    for (const [k, v] of Object.entries(init.properties ?? {})) this.putUserProperty(k, v);
+    if (init.properties) for (const [k, v] of Object.entries(init.properties)) this.putUserProperty(k, v);
   }
 
   get tags(): string | undefined {

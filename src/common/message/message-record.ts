@@ -28,7 +28,6 @@ import { readInt64, writeInt64 } from '../int64.js';
 import { decodeSocketAddr, encodeSocketAddr, type SocketAddr } from '../socket-address.js';
 import { MessageSysFlag } from './message-sysflag.js';
 import { decodeProperties, type MessageProperties } from './message-properties.js';
-import { createOffsetMsgId } from './message-id.js';
 
 export const MESSAGE_MAGIC_CODE = -626843481; // 0xDAA320A7 as int32
 export const BLANK_MAGIC_CODE = -875286124; // 0xCBD43194 as int32
@@ -252,11 +251,21 @@ export function decodeRecord(buf: Buffer, pos: number): MessageExt | undefined {
     body: Buffer.from(buf.subarray(bodyStart, bodyStart + v.bodyLength)),
     topic: buf.toString('utf8', topicStart, topicStart + v.topicLength),
     properties: decodeProperties(buf.toString('utf8', propsStart, propsStart + v.propertiesLength)),
-    msgId: createOffsetMsgId(
-      buf.subarray(v.storeHostPos, v.storeHostPos + v.storeHostLength),
-      commitLogOffset,
-    ),
+    msgId: offsetMsgIdOf(buf, v.storeHostPos, v.storeHostLength, pos + Pos.PHYSICAL_OFFSET),
   };
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+
+/**
+ * createOffsetMsgId of a stored record, read straight from its bytes (store host, then the
+ * physical offset as written): no buffer and no case conversion per message received.
+ */
+function offsetMsgIdOf(buf: Buffer, hostPos: number, hostLength: number, offsetPos: number): string {
+  let id = '';
+  for (let i = 0; i < hostLength; i++) id += HEX[buf[hostPos + i]!]!;
+  for (let i = 0; i < 8; i++) id += HEX[buf[offsetPos + i]!]!;
+  return id;
 }
 
 /** Decodes consecutive records (a PULL or QUERY body). Stops at the first malformed record. */
