@@ -7,6 +7,7 @@
  *   node --import tsx bench/tools/store-read-repro.ts [--pace=1]
  * Prints msgs/s and getMessage latency percentiles; temp dir under /tmp, removed at the end.
  */
+import '../e2e/quiet-logs.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
