@@ -174,7 +174,7 @@ export class MessageReader {
         total += size;
       }
       const consumedUnits = i / CQ_STORE_UNIT_SIZE;
-      const stoppedAt = await this.readPicked(picked, r, filter);
+      const stoppedAt = await this.readPicked(picked, r, `${topic}\u0001${queueId}`, filter);
       if (stoppedAt !== undefined) {
         index = stoppedAt;
         break;
@@ -196,6 +196,7 @@ export class MessageReader {
   private async readPicked(
     p: Picked,
     r: GetMessageResult,
+    stream: string,
     filter?: MessageFilter,
   ): Promise<number | undefined> {
     const n = p.phy.length;
@@ -214,7 +215,10 @@ export class MessageReader {
         for (let j = k + 1; j < n && p.phy[j]! + p.size[j]! <= segEnd; j++)
           end = Math.max(end, p.phy[j]! + p.size[j]!);
         // No await between ensure() and copy(): the block may be recycled after this turn.
-        if (!(await this.cache.ensure(phy, size, end - phy)) || !this.cache.copy(phy, size, out, pos)) {
+        if (
+          !(await this.cache.ensure(phy, size, end - phy, stream)) ||
+          !this.cache.copy(phy, size, out, pos)
+        ) {
           if (r.bufferTotalSize === 0) r.status = GetMessageStatus.MESSAGE_WAS_REMOVING;
           return p.qo[k];
         }

@@ -20,7 +20,7 @@ import type { CommitLog } from './commitlog/commitlog.js';
 /** Block size (and largest read). */
 export const READ_AHEAD = 1024 * 1024;
 const BLOCK_BUF = READ_AHEAD + 64 * 1024;
-const MAX_BUFFERS = 24;
+const MAX_BUFFERS = 48;
 
 // lib ES2023 has no WebAssembly types; a page-aligned buffer is all that is needed.
 declare const WebAssembly: {
@@ -50,13 +50,17 @@ function takeBlock(): Buffer | undefined {
 }
 /** Pulls a block should serve: read ahead this many times what the current pull needs. */
 const AHEAD_FACTOR = 8;
+/** Blocks kept: BLOCKS, plus 2 per queue read in the last second beyond a few, up to MAX_CACHED. */
 const BLOCKS = 8;
+const MAX_CACHED = 36;
 /** Blocks read ahead of a reader moving forward (a disk needs several reads in flight). */
 const AHEAD_BLOCKS = 3;
 
 interface Block {
   start: number;
   len: number;
+  /** Copy count when last copied from (least recently used goes first). */
+  used: number;
   buf: Buffer;
   /** Position of `start` in buf (a direct read starts at the block boundary before it). */
   base: number;
@@ -70,6 +74,10 @@ interface Pending {
 
 export class ReadCache {
   private blocks: Block[] = [];
+  private uses = 0;
+  /** Last time each queue was read (ms): readers of many queues need a block each. */
+  private readonly streams = new Map<string, number>();
+  private capacity = BLOCKS;
   private pending: Pending[] = [];
   private quarantine: Buffer[] = [];
   private quarantineScheduled = false;
@@ -92,6 +100,7 @@ export class ReadCache {
   copy(phy: number, size: number, dst: Buffer, pos: number): boolean {
     const b = this.holder(phy, size);
     if (b) {
+      b.used = ++this.uses;
       const at = b.base + phy - b.start;
       b.buf.copy(dst, pos, at, at + size);
       return true;
@@ -119,7 +128,8 @@ export class ReadCache {
    * block being read ahead, or reads one from `phy` of at least `need` bytes (the span the caller
    * wants from there). False when the bytes cannot be read (past the written end, segment gone).
    */
-  async ensure(phy: number, size: number, need: number): Promise<boolean> {
+  async ensure(phy: number, size: number, need: number, stream: string): Promise<boolean> {
+    this.noteStream(stream);
     // A block being read ahead that holds the record, or its tail (the head being cached).
     const p = this.pending.find((x) => phy + size > x.start && phy < x.end && phy + size <= x.end);
     const b = p ? await p.done : undefined;
@@ -162,20 +172,37 @@ export class ReadCache {
     if (!buf) {
       // Larger than a block (a huge pull), or every buffer busy: a one-off buffer.
       const one = await cl.read(phy, len);
-      return one ? this.add({ start: phy, len, buf: one, base: 0 }) : undefined;
+      return one ? this.add({ start: phy, len, used: 0, buf: one, base: 0 }) : undefined;
     }
     const base = await cl.readAligned(phy, len, buf).catch(() => -1);
     if (base < 0) {
       this.release(buf);
       return undefined;
     }
-    return this.add({ start: phy, len, buf, base });
+    return this.add({ start: phy, len, used: 0, buf, base });
   }
 
   private add(b: Block): Block {
+    b.used = ++this.uses;
     this.blocks.push(b);
-    if (this.blocks.length > BLOCKS) this.release(this.blocks.shift()!.buf);
+    while (this.blocks.length > this.capacity) {
+      let lru = 0;
+      for (let i = 1; i < this.blocks.length; i++) if (this.blocks[i]!.used < this.blocks[lru]!.used) lru = i;
+      this.release(this.blocks.splice(lru, 1)[0]!.buf);
+    }
     return b;
+  }
+
+  private noteStream(stream: string): void {
+    const now = Date.now();
+    if (this.streams.get(stream) === undefined && this.streams.size > 4096) this.streams.clear();
+    this.streams.set(stream, now);
+    let active = 0;
+    for (const [k, t] of this.streams) {
+      if (now - t <= 1000) active++;
+      else this.streams.delete(k);
+    }
+    this.capacity = Math.min(MAX_CACHED, Math.max(BLOCKS, 2 * active + AHEAD_BLOCKS));
   }
 
   /** A buffer to reuse, but only from the next turn on (continuations queued now may copy from it). */
