@@ -99,7 +99,7 @@ async function once(): Promise<Record<string, number>> {
 }
 
 /** Lower is better for these; higher for throughput. */
-const lowerIsBetter = (k: string): boolean => k === 'peak_rss_mib' || k.endsWith('_ms');
+const lowerIsBetter = (k: string): boolean => k.startsWith('peak_rss') || k.endsWith('_ms');
 
 function summary(): Record<string, number | string> {
   const out: Record<string, number | string> = {};
