@@ -155,7 +155,8 @@ process.on('message', (m: { type: string; window?: string }) => {
   if (m.type === 'mark') {
     void switchProfile(m.window);
     const cpu = process.cpuUsage(cpuMark);
-    const rss = process.memoryUsage.rss();
+    const mem = process.memoryUsage();
+    const rss = mem.rss;
     process.send!({
       type: 'usage',
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
@@ -172,6 +173,8 @@ process.on('message', (m: { type: string; window?: string }) => {
       loopDelayMaxMs: loopDelay.max / 1e6,
       gcMaxMs,
       gcTotalMs,
+      heapMiB: mem.heapTotal / MiB,
+      arrayBuffersMiB: mem.arrayBuffers / MiB,
     });
     loopDelay.reset();
     gcMaxMs = 0;

@@ -13,6 +13,7 @@
  *   --batch=N    producers' auto-batch size, 0 = off (default 128)
  *   --out=file   also write the JSON there
  *   --broker=k=v,k=v   extra broker.properties keys for both brokers (explore store settings)
+ *   --broker-node=--flag,--flag   extra Node options of the broker process (e.g. V8 heap sizes)
  *   --prof=dir   CPU profiles into dir: the broker's per workload (broker-<name>.cpuprofile, the
  *                measured part only) and each client process's (node --cpu-prof)
  * Everything it starts is stopped by PID and the temp dir removed, also on failure.
@@ -37,6 +38,7 @@ const arg = (name: string): string | undefined =>
 const only = arg('only')?.split(',');
 const COUNT = Number(arg('count') ?? 200_000);
 const BATCH = Number(arg('batch') ?? 128);
+const brokerNodeArgs = (arg('broker-node') ?? '').split(',').filter(Boolean);
 const brokerProps = Object.fromEntries(
   (arg('broker') ?? '')
     .split(',')
@@ -66,6 +68,8 @@ interface Usage {
   loopDelayMaxMs: number;
   gcMaxMs: number;
   gcTotalMs: number;
+  heapMiB: number;
+  arrayBuffersMiB: number;
 }
 
 const children = new Set<ChildProcess>();
@@ -107,13 +111,11 @@ class BrokerProcess {
   ) {}
 
   static async start(namesrvAddr: string, dir: string, flushDiskType: string): Promise<BrokerProcess> {
-    const child = spawnChild('./broker-child.ts', {
-      namesrvAddr,
-      dir,
-      flushDiskType,
-      profileDir: profDir,
-      props: brokerProps,
-    });
+    const child = spawnChild(
+      './broker-child.ts',
+      { namesrvAddr, dir, flushDiskType, profileDir: profDir, props: brokerProps },
+      [...execArgv, ...brokerNodeArgs],
+    );
     const ready = await nextMessage<{ addr: string }>(child, 'ready');
     return new BrokerProcess(child, ready.addr);
   }
@@ -183,6 +185,9 @@ async function workload(
   results[`${name}_broker_loop_delay_max_ms`] = round(usage.loopDelayMaxMs);
   results[`${name}_broker_gc_max_ms`] = round(usage.gcMaxMs);
   results[`${name}_broker_gc_total_ms`] = round(usage.gcTotalMs);
+  // At the end of the workload: the JS heap and the memory held by Buffers / ArrayBuffers.
+  results[`${name}_broker_heap_mib`] = Math.round(usage.heapMiB);
+  results[`${name}_broker_array_buffers_mib`] = Math.round(usage.arrayBuffersMiB);
   results.broker_rss_mib = Math.max(Number(results.broker_rss_mib ?? 0), Math.round(usage.peakRssMiB));
   return figures;
 }
@@ -317,6 +322,7 @@ async function main(): Promise<void> {
   Object.assign(results, {
     runtime: compiled ? 'compiled' : 'tsx',
     ...(Object.keys(brokerProps).length > 0 ? { broker_props: JSON.stringify(brokerProps) } : {}),
+    ...(brokerNodeArgs.length > 0 ? { broker_node_args: brokerNodeArgs.join(' ') } : {}),
     auto_batch: BATCH > 0 ? BATCH : false,
     in_flight: 1000,
     count: COUNT,
