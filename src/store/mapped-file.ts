@@ -129,6 +129,12 @@ export class MappedFile {
     this.lastModified = Date.now();
   }
 
+  /** Bytes up to `relEnd` were written by someone else (the CommitLog's writer thread). */
+  noteWritten(relEnd: number): void {
+    if (relEnd > this.wrotePosition) this.wrotePosition = relEnd;
+    this.lastModified = Date.now();
+  }
+
   /**
    * Writes without moving positions (preallocation zeros) and syncs them; through the O_DIRECT
    * descriptor when `direct` (then `buf` must be aligned): zeros left in the page cache would have

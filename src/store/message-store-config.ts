@@ -126,7 +126,10 @@ export const messageStoreConfigSchema = new ConfigSchema({
    * where the file system supports it; falls back to ordinary writes elsewhere (ADR 0002).
    */
   commitLogDirectIo: boolKey(true),
-  /** This store's own: compute record CRCs on a worker thread when many are waiting (ADR 0002). */
+  /**
+   * This store's own: seal (CRCs) and write the CommitLog on a writer thread (ADR 0005); false
+   * does both on the event loop.
+   */
   commitLogSealThread: boolKey(true),
 });
 

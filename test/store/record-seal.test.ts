@@ -3,11 +3,9 @@ import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import { RecordEncoder } from '../../src/store/commitlog/record-encoder.js';
 import { crcShiftTable, sealRecords } from '../../src/store/commitlog/record-seal.js';
-import { CrcSealer, INLINE_SEAL_BYTES } from '../../src/store/commitlog/crc-sealer.js';
 import { readCrcProperty, computeRecordCrc, rmqCrc32 } from '../../src/store/commitlog/record-crc.js';
 import { decodeRecord } from '../../src/common/message/message-record.js';
 import { encodeSocketAddr } from '../../src/common/socket-address.js';
-import { getLogger } from '../../src/common/logger.js';
 import { msg, props } from './helpers/store-helper.js';
 
 const v4 = new RecordEncoder(encodeSocketAddr({ host: '127.0.0.1', port: 10911 }), 4 << 20, true);
@@ -51,25 +49,4 @@ test('sealing fills exactly the CRCs encode would have written, combined or not'
   const c = Buffer.alloc(1 << 20);
   encodeMany(c, 60, false);
   assert.equal(sealRecords(c, 0, ends[10]! + 7, true, crc32, crcShiftTable(), new Map()), ends[10]);
-});
-
-test('the sealing worker seals shared memory like the event loop does', async () => {
-  const arena = new SharedArrayBuffer(4 << 20);
-  const shared = Buffer.from(arena);
-  const ends = encodeMany(shared, 400, false);
-  const end = ends[ends.length - 1]!;
-  assert.ok(end >= INLINE_SEAL_BYTES, 'enough bytes to go to the worker');
-  const expected = Buffer.alloc(4 << 20);
-  encodeMany(expected, 400, true);
-  const sealer = new CrcSealer(arena, true, true, getLogger('test'));
-  try {
-    const job = sealer.sealAsync(0, end);
-    assert.ok(job, 'a large range goes to the worker');
-    assert.equal(sealer.sealAsync(0, end), undefined, 'one job at a time');
-    assert.equal(await job, end);
-    assert.deepEqual(shared.subarray(0, end), expected.subarray(0, end));
-    assert.equal(sealer.sealAsync(0, 100), undefined, 'small ranges are sealed in place');
-  } finally {
-    await sealer.stop();
-  }
 });

@@ -19,7 +19,7 @@
 import { BLANK_MAGIC_CODE } from '../../common/message/message-record.js';
 import { transactionValue, MessageSysFlag } from '../../common/message/message-sysflag.js';
 import type { Logger } from '../../common/logger.js';
-import { isNoSpace, type StoreFs } from '../io/store-fs.js';
+import { isNoSpace, nodeStoreFs, type StoreFs } from '../io/store-fs.js';
 import { MappedFileQueue } from '../mapped-file-queue.js';
 import type { MappedFile } from '../mapped-file.js';
 import type { PreparedMessage, RecordEncoder } from './record-encoder.js';
@@ -102,7 +102,9 @@ export class CommitLog {
     const slots = Math.ceil(maxWriteQueueBytes / chunkSize) + SPARE_SLOTS;
     // Direct writes cover whole 4 KiB blocks, so a segment must be made of whole blocks.
     this.staging = new Staging(chunkSize, slots, directIo && fileSize % BLOCK === 0);
-    this.loop = new WriteLoop(this, this.staging, appendCrc, sealThread, log);
+    // The writer thread writes with node:fs itself; an injected StoreFs (fault tests) is only
+    // honoured on the event loop.
+    this.loop = new WriteLoop(this, this.staging, appendCrc, sealThread && fs === nodeStoreFs, log);
   }
 
   /** Whether the log takes appends (not failed, not repairing). */

@@ -1,20 +1,22 @@
 /**
  * The CommitLog's staging buffers ("chunks"): appends are encoded into the current chunk at the
- * offset they are given; the drain loop (commitlog.ts) seals (record-seal.ts) and writes each
- * chunk's bytes in offset order. A chunk covers part of exactly one segment.
+ * offset they are given; the write loop (write-loop.ts) has them sealed (record-seal.ts) and
+ * written in offset order. A chunk covers part of exactly one segment and stays open for appends
+ * until it is full or its segment ends (a write pads its last block in a copy, never in the chunk).
  *
  * Buffers are recycled, never freed: on this kind of VM first touching fresh memory costs far more
  * than the copy itself (a host page fault per 4 KiB), and a chunk allocated per few MiB appended
  * showed up as a quarter of the main thread's time in page faults. They live in one shared
- * WebAssembly.Memory (the arena): shared so the sealing worker sees them, page-aligned (the only
- * aligned allocation JavaScript has) for direct I/O. Written chunks stay readable for a while
+ * WebAssembly.Memory (the arena): page-aligned (the only
+ * aligned allocation JavaScript has) for direct I/O, shared so the writer thread reaches them. Written chunks stay readable for a while
  * (`recent`), so readers of the newest messages get a copy from memory instead of a file read.
  *
  * Direct I/O (`aligned`): O_DIRECT writes need memory, file offset and length aligned to the
  * block size (4 KiB here). Each chunk then starts at a 4 KiB boundary of its segment, and a chunk
  * that starts inside a block holds a copy of that block's earlier bytes (already written) so every
- * write covers whole blocks. The copy comes from the previous chunk once it is completely written
- * (only then are its records sealed), or from `headBlock` after a restart or a repair.
+ * write covers whole blocks. The copy comes from the previous chunk: made by the writer as part of
+ * the chunk's first job when that chunk is still being written (its last records are sealed by the
+ * jobs before), else once it is completely written; or from `headBlock` after a restart or repair.
  */
 import type { MappedFile } from '../mapped-file.js';
 
@@ -53,6 +55,8 @@ export interface Chunk {
   used: number;
   /** Bytes of buf whose records are sealed (CRCs filled in). */
   crcTo: number;
+  /** Bytes of buf in jobs submitted to the writer (write-loop.ts). */
+  issued: number;
   /** Bytes of buf handed to the kernel. */
   written: number;
   /** Absolute offset one past the chunk's logical end (after a filler: the segment end). */
@@ -64,6 +68,8 @@ export interface Chunk {
   /** buf[0, headPending) is still to be copied from `headFrom` (see completeHead). */
   headPending: number;
   headFrom: Chunk | undefined;
+  /** The copy rides with the chunk's first write job (the writer copies it; see write-job.ts). */
+  headCopying: boolean;
   /** Raw bytes from a master (already sealed): never sealed again. */
   raw: boolean;
 }
@@ -140,6 +146,7 @@ export class Staging {
       start,
       used: head,
       crcTo: head,
+      issued: head,
       written: head,
       end: stagedOffset,
       sealed: false,
@@ -147,6 +154,7 @@ export class Staging {
       slot,
       headPending: 0,
       headFrom: undefined,
+      headCopying: false,
       raw,
     };
     if (head > 0) {
@@ -184,7 +192,7 @@ export class Staging {
     const c = this.chunks.shift()!;
     if (this.cur === c) this.cur = undefined;
     const next = this.chunks[0];
-    if (next && next.headFrom === c) {
+    if (next && next.headFrom === c && !next.headCopying) {
       c.buf.copy(next.buf, 0, next.start - c.start, next.start - c.start + next.headPending);
       next.headPending = 0;
       next.headFrom = undefined;

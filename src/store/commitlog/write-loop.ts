@@ -1,29 +1,29 @@
 /**
- * The CommitLog's write loop: seals staged records (their CRCs, record-seal.ts) and hands them to
- * the segment files, one write at a time, in offset order. While a write is in flight the sealing
- * worker seals what was staged meanwhile (crc-sealer.ts); what is not sealed when the loop wants
- * to write it is sealed right there (a few puts under SYNC_FLUSH: the round trip would cost more). Only sealed bytes are written; the log's writtenOffset advances (CommitLog.advance) to
- * the end of the last whole record a completed write covered, never inside a record: the flusher,
- * the checkpoint and recovery all start from it.
+ * The CommitLog's write loop: cuts what was staged into write jobs (write-job.ts) and submits them
+ * in offset order, as soon as the records are staged (a microtask after the appends of one turn),
+ * to the writer thread (writer-thread.ts) or, without it, to the event-loop executor. Several jobs
+ * may be in flight: the executor runs them one after another, so the next one is already queued
+ * when a write completes, and the acknowledgements of a burst's first requests do not wait for its
+ * last ones to be read. Jobs end on record boundaries; as each is reported written, in order,
+ * the log's writtenOffset advances to its end (CommitLog.advance): the flusher, the checkpoint,
+ * readers and recovery all start from it.
  *
- * Direct I/O (staging.ts): a write covers whole 4 KiB blocks. When everything staged is sealed and
- * it ends inside a block, the open chunk is closed first (later appends go to a new chunk that
- * starts with a copy of that block) so its last block can be zero-padded in place and go out in the
- * same write. Otherwise a write stops at the last whole block and the rest follows with the next
- * one. A block rewritten this way keeps its earlier bytes, so nothing acknowledged ever moves.
+ * Before a job reaches a file the loop makes sure the file is open (its O_DIRECT descriptor too)
+ * and that no preallocation write overlaps it (beforeWrite); nothing yields between reading a
+ * chunk's bounds and submitting, so a job covers exactly the records staged at that moment.
  *
- * Nothing yields between reading a chunk's bounds and issuing its write, so a write covers exactly
- * what was sealed at that moment (an await in between once let a stale bound zero-pad over
- * records appended meanwhile; the kill -9 tests caught it).
+ * A failed write (ENOSPC, EIO): the executor skips the rest of that epoch's jobs; once all are
+ * reported the owner repairs (fails the puts past writtenOffset, zeroes what reached the file) and
+ * a new epoch starts.
  */
 import type { Logger } from '../../common/logger.js';
 import type { MappedFile } from '../mapped-file.js';
 import { BLOCK, type Chunk, type Staging } from './staging.js';
-import { CrcSealer } from './crc-sealer.js';
+import { InlineExecutor, SKIPPED, type JobOutcome, type WriteExecutor, type WriteJob } from './write-job.js';
+import { WriterThread } from './writer-thread.js';
 
 export interface WriteLoopOwner {
   readonly writtenOffset: number;
-  readonly stagedOffset: number;
   readonly writable: boolean;
   /** Every byte below `offset` (a record boundary) is in the kernel. */
   advance(offset: number, storeTs: number): void;
@@ -31,170 +31,216 @@ export interface WriteLoopOwner {
   beforeWrite: ((file: MappedFile, from: number, to: number) => Promise<void> | undefined) | undefined;
 }
 
+// lib ES2023 has no WebAssembly types; a page-aligned buffer is all that is needed.
+declare const WebAssembly: {
+  Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
+};
+
 export class WriteLoop {
-  readonly sealer: CrcSealer;
-  private writing = false;
-  private drainScheduled = false;
-  private sealing: Promise<void> | undefined;
-  private sealingChunk: Chunk | undefined;
+  private readonly inline: InlineExecutor;
+  private thread: WriterThread | undefined;
+  /** Whether the writer thread may still be started (first job; never after it failed). */
+  private mayStartThread: boolean;
+  /** Submitted, not yet reported, in order. */
+  private readonly inflight: { job: WriteJob; exec: WriteExecutor }[] = [];
+  private seq = 0;
+  private epoch = 0;
+  private scheduled = false;
+  /** Waiting for a file to open or a preallocation write to finish. */
+  private waiting = false;
+  private failure: unknown;
+  private repairing: Promise<void> | undefined;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly owner: WriteLoopOwner,
     readonly staging: Staging,
-    appendCrc: boolean,
-    sealThread: boolean,
-    log: Logger,
+    private readonly appendCrc: boolean,
+    writerThread: boolean,
+    private readonly log: Logger,
   ) {
-    this.sealer = new CrcSealer(staging.arena, appendCrc, sealThread, log);
+    const scratch = Buffer.from(new WebAssembly.Memory({ initial: 1, maximum: 1 }).buffer, 0, BLOCK);
+    this.inline = new InlineExecutor(appendCrc, scratch, (seq, o) => this.onReported(seq, o));
+    this.mayStartThread = writerThread;
   }
 
-  /** Something was staged: seal and write it soon (after the current callbacks). */
+  /** Something was staged: submit it once the current callback's appends are done. */
   schedule(): void {
-    if (this.drainScheduled || this.writing) return;
-    this.drainScheduled = true;
-    setImmediate(() => void this.drain());
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(this.pump);
   }
 
-  /** Resolves when no seal job is running (before staged chunks are dropped or the loop stops). */
-  async idle(): Promise<void> {
-    while (this.sealing) await this.sealing;
+  /** Resolves when no job is in flight (before staged chunks are dropped or the loop stops). */
+  idle(): Promise<void> {
+    if (this.inflight.length === 0 && !this.repairing) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   async stop(): Promise<void> {
     await this.idle();
-    await this.sealer.stop();
+    this.mayStartThread = false;
+    await this.thread?.stop();
+    await this.inline.stop();
   }
 
-  /**
-   * Asks the worker to seal the oldest unsealed records while a write is in flight, when there are
-   * enough of them to be worth the round trip; its answer resumes the drain. Sealing runs ahead of
-   * writing: by the time a write completes, the next range is usually sealed already.
-   */
-  private sealAhead(): void {
-    if (this.sealing) return;
-    const c = this.staging.chunks.find((k) => !k.raw && k.crcTo < k.used);
-    if (!c) return;
-    const base = this.staging.arenaOffset(c);
-    const from = c.crcTo;
-    const to = c.used;
-    const job = base < 0 ? undefined : this.sealer.sealAsync(base + from, base + to);
-    if (!job) return;
-    this.sealingChunk = c;
-    this.sealing = job.then((end) => {
-      this.sealing = undefined;
-      this.sealingChunk = undefined;
-      // -1: the worker failed; seal this range here instead.
-      c.crcTo = end < 0 ? this.sealer.sealInPlace(c.buf, from, to) : end - base;
-      this.schedule();
-    });
+  private executorFor(job: WriteJob): WriteExecutor {
+    if (!this.thread && this.mayStartThread) {
+      this.mayStartThread = false;
+      try {
+        this.thread = new WriterThread(
+          this.staging,
+          this.appendCrc,
+          (s, o) => this.onReported(s, o),
+          this.log,
+        );
+      } catch (err) {
+        this.log.warn(
+          { err },
+          'no writer thread; CommitLog records are sealed and written on the event loop',
+        );
+      }
+    }
+    const t = this.thread;
+    return t?.alive && t.accepts(job) ? t : this.inline;
   }
 
-  private async drain(): Promise<void> {
-    this.drainScheduled = false;
-    if (this.writing) return;
-    this.writing = true;
+  private readonly pump = (): void => {
+    this.scheduled = false;
+    if (this.waiting || this.failure !== undefined || this.repairing) return;
     const st = this.staging;
     const o = this.owner;
-    let waitSeal = false;
-    try {
-      while (o.writable) {
-        const c = st.chunks[0];
-        if (!c) break;
-        if (c.written === c.used) {
-          if (!c.sealed) break;
-          st.completeHead();
-          if (c.end > o.writtenOffset) o.advance(c.end, c.lastStoreTs);
-          continue;
-        }
-        const direct = st.isAligned(c) && c.file.directOpened !== false;
-        if (direct && c.file.directOpened === undefined) {
-          // Opening yields: appends may land meanwhile, so look at the chunk again afterwards.
-          await c.file.openDirect();
-          continue;
-        }
-        const rel = c.start - c.file.fileFromOffset;
-        const gate = o.beforeWrite?.(c.file, rel + c.written, rel + c.used + BLOCK);
-        if (gate) {
-          await gate;
-          continue;
-        }
-        // From here to the write call nothing yields.
-        const from = c.written;
-        if (!c.raw && c.crcTo < c.used && c.crcTo - from < BLOCK) {
-          // Nothing (or less than a block) sealed to write: seal here, unless the worker is on it.
-          if (this.sealingChunk === c) {
-            waitSeal = true; // its answer resumes the drain
-            break;
-          }
-          c.crcTo = this.sealer.sealInPlace(c.buf, c.crcTo, c.used);
-        }
-        const to = c.raw ? c.used : c.crcTo;
-        if (to <= from) break;
-        const ts = c.lastStoreTs;
-        const write = direct
-          ? this.writeDirect(c, from, to, rel)
-          : c.file.write(c.buf, from, to - from, rel + from);
-        this.sealAhead();
-        let done = to;
-        if (direct) {
-          done = (await write) as number;
-          if (done === from) {
-            waitSeal = true; // less than a block sealed past what is written
-            break;
-          }
-        } else {
-          await write;
-        }
-        c.written = done;
-        if (c.sealed && c.written === c.used) {
-          st.completeHead();
-          o.advance(c.end, ts);
-        } else {
-          const end = done === to ? to : this.recordBoundaryBefore(c, done);
-          if (c.start + end > o.writtenOffset) o.advance(c.start + end, end === c.used ? ts : 0);
-        }
+    // Chunks closed and completely written: hand their tail block on, keep them for reads.
+    for (let c = st.chunks[0]; c && c.sealed && c.written === c.used; c = st.chunks[0]) {
+      st.completeHead();
+      if (c.end > o.writtenOffset) o.advance(c.end, c.lastStoreTs);
+    }
+    if (!o.writable) return;
+    for (const c of st.chunks) {
+      if (c.issued === c.used) {
+        if (c.sealed) continue;
+        break;
       }
-    } catch (err) {
-      await this.idle();
-      await o.onWriteError(err);
-    } finally {
-      this.writing = false;
+      if (!this.submit(c)) return;
+      if (!c.sealed) break;
     }
-    const head = st.chunks[0];
-    if (!head || !o.writable) return;
-    if (waitSeal) {
-      if (!this.sealing) this.schedule();
-    } else if (head.written < head.used || head.sealed) {
+  };
+
+  /** Submits chunk `c`'s staged records as one job; false when it has to wait (and will pump again). */
+  private submit(c: Chunk): boolean {
+    const file = c.file;
+    if (file.fd < 0 && file.openError === undefined) return this.waitFor(file.ready);
+    const aligned = this.staging.isAligned(c);
+    if (aligned && file.directOpened === undefined) return this.waitFor(file.openDirect());
+    const rel = c.start - file.fileFromOffset;
+    const gate = this.owner.beforeWrite?.(file, rel + c.issued, rel + c.used + BLOCK);
+    if (gate) return this.waitFor(gate);
+    const job: WriteJob = {
+      seq: 0,
+      chunk: c,
+      file,
+      from: c.issued,
+      to: c.used,
+      direct: aligned && file.directOpened === true,
+      raw: c.raw,
+      headSrc: undefined,
+      headLen: 0,
+      ts: c.lastStoreTs,
+      epoch: this.epoch,
+    };
+    if (c.headPending > 0 && !c.headCopying && c.issued === c.headPending) {
+      job.headSrc = c.headFrom;
+      job.headLen = c.headPending;
+    }
+    const exec = this.executorFor(job);
+    const last = this.inflight[this.inflight.length - 1];
+    // One executor at a time keeps the order (and two writes of one block never overlap).
+    if (last && last.exec !== exec) return false;
+    if (this.inflight.length >= exec.capacity) return false;
+    if (job.headSrc && exec === this.thread && this.staging.arenaOffset(job.headSrc) < 0) {
+      // A one-off buffer is out of the worker's reach; it is completely written (the event loop
+      // ran its jobs, and executors only change when idle), so its bytes are final.
+      const src = job.headSrc;
+      src.buf.copy(c.buf, 0, c.start - src.start, c.start - src.start + job.headLen);
+      c.headPending = 0;
+      c.headFrom = undefined;
+      job.headSrc = undefined;
+      job.headLen = 0;
+    }
+    if (job.headSrc) c.headCopying = true;
+    job.seq = ++this.seq;
+    c.issued = c.used;
+    this.inflight.push({ job, exec });
+    exec.submit(job);
+    return true;
+  }
+
+  private waitFor(p: Promise<unknown>): false {
+    this.waiting = true;
+    const resume = (): void => {
+      this.waiting = false;
       this.schedule();
+    };
+    p.then(resume, resume);
+    return false;
+  }
+
+  private onReported(seq: number, outcome: JobOutcome): void {
+    const head = this.inflight[0];
+    if (!head || head.job.seq !== seq) {
+      this.log.error({ seq, expected: head?.job.seq }, 'CommitLog write reported out of order');
+      return;
+    }
+    this.inflight.shift();
+    const job = head.job;
+    const c = job.chunk;
+    if (outcome === undefined && this.failure === undefined) {
+      c.written = job.to;
+      c.crcTo = job.to;
+      if (job.headSrc) {
+        c.headPending = 0;
+        c.headFrom = undefined;
+        c.headCopying = false;
+      }
+      const rel = c.start - job.file.fileFromOffset;
+      job.file.noteWritten(rel + job.to);
+      const st = this.staging;
+      if (c.sealed && c.written === c.used && st.chunks[0] === c) {
+        st.completeHead();
+        if (c.end > this.owner.writtenOffset) this.owner.advance(c.end, job.ts);
+      } else if (c.start + job.to > this.owner.writtenOffset) {
+        this.owner.advance(c.start + job.to, job.ts);
+      }
+      this.schedule();
+    } else if (outcome !== SKIPPED && outcome !== undefined && this.failure === undefined) {
+      this.failure = outcome.error;
+      this.thread?.failEpoch(this.epoch);
+      this.inline.failEpoch(this.epoch);
+    }
+    if (this.inflight.length === 0) {
+      if (this.failure !== undefined) this.repair();
+      else this.wakeIdle();
     }
   }
 
-  /**
-   * One O_DIRECT write of sealed chunk bytes [from, to); returns how far it wrote (whole blocks,
-   * or `to` when the last block went out zero-padded). See the file comment.
-   */
-  private async writeDirect(c: Chunk, from: number, to: number, rel: number): Promise<number> {
-    const a = from - (from % BLOCK);
-    if (to === c.used && to % BLOCK !== 0 && c === this.staging.cur) c.sealed = true;
-    if (c.sealed && to === c.used) {
-      const b = Math.ceil(to / BLOCK) * BLOCK;
-      c.buf.fill(0, to, b);
-      await c.file.writeDirect(c.buf, a, b - a, rel + a, rel + to);
-      return to;
-    }
-    const b = to - (to % BLOCK);
-    if (b <= a) return from;
-    await c.file.writeDirect(c.buf, a, b - a, rel + a, rel + b);
-    return Math.max(b, from);
+  /** Every job of the failed epoch is reported: the owner repairs, then a new epoch starts. */
+  private repair(): void {
+    const err = this.failure;
+    this.repairing = this.owner
+      .onWriteError(err)
+      .catch((e: unknown) => this.log.error({ err: e }, 'CommitLog repair threw'))
+      .finally(() => {
+        this.epoch++;
+        this.failure = undefined;
+        this.repairing = undefined;
+        this.wakeIdle();
+        if (this.staging.chunks.length > 0) this.schedule();
+      });
   }
 
-  /** The end of the last record of chunk `c` that lies wholly below chunk position `limit`. */
-  private recordBoundaryBefore(c: Chunk, limit: number): number {
-    let pos = Math.max(this.owner.writtenOffset - c.start, c.headPending);
-    for (;;) {
-      const size = c.buf.readInt32BE(pos);
-      if (size <= 0 || pos + size > limit) return pos;
-      pos += size;
-    }
+  private wakeIdle(): void {
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const r of w) r();
   }
 }
