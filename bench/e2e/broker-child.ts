@@ -25,6 +25,8 @@ import { Histogram } from '../../src/cli/mqbench/stats.js';
 
 interface Args {
   profileDir?: string;
+  /** Also a sampling allocation profile per window (broker-<window>.heapprofile), garbage included. */
+  allocProfile?: boolean;
   namesrvAddr: string;
   dir: string;
   flushDiskType: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
@@ -143,11 +145,24 @@ async function switchProfile(next: string | undefined): Promise<void> {
   if (profiling) {
     const { profile } = (await post('Profiler.stop')) as { profile: object };
     writeFileSync(join(args.profileDir!, `broker-${profiling}.cpuprofile`), JSON.stringify(profile));
+    if (args.allocProfile) {
+      const heap = (await post('HeapProfiler.stopSampling')) as { profile: object };
+      writeFileSync(join(args.profileDir!, `broker-${profiling}.heapprofile`), JSON.stringify(heap.profile));
+    }
   }
   profiling = next;
   if (next) {
     await post('Profiler.enable');
     await post('Profiler.start');
+    if (args.allocProfile) {
+      // Objects the young generation collects count too: they are what makes scavenges frequent.
+      await post('HeapProfiler.enable');
+      await post('HeapProfiler.startSampling', {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    }
   }
 }
 

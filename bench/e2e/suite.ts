@@ -16,6 +16,8 @@
  *   --broker-node=--flag,--flag   extra Node options of the broker process (e.g. V8 heap sizes)
  *   --prof=dir   CPU profiles into dir: the broker's per workload (broker-<name>.cpuprofile, the
  *                measured part only) and each client process's (node --cpu-prof)
+ *   --alloc      with --prof: also the broker's sampled allocations per workload, garbage included
+ *                (broker-<name>.heapprofile; bench/tools/heapprofile-top.ts summarises them)
  * Everything it starts is stopped by PID and the temp dir removed, also on failure.
  */
 import './quiet-logs.js';
@@ -113,7 +115,14 @@ class BrokerProcess {
   static async start(namesrvAddr: string, dir: string, flushDiskType: string): Promise<BrokerProcess> {
     const child = spawnChild(
       './broker-child.ts',
-      { namesrvAddr, dir, flushDiskType, profileDir: profDir, props: brokerProps },
+      {
+        namesrvAddr,
+        dir,
+        flushDiskType,
+        profileDir: profDir,
+        allocProfile: argv.includes('--alloc'),
+        props: brokerProps,
+      },
       [...execArgv, ...brokerNodeArgs],
     );
     const ready = await nextMessage<{ addr: string }>(child, 'ready');
