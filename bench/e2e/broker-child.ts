@@ -128,6 +128,8 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   clearInterval(sampler);
+  // The last window's profile is written before the process goes.
+  await switching;
   await broker.shutdown();
   process.exit(0);
 }
@@ -136,6 +138,7 @@ async function stop(): Promise<void> {
 const inspector = args.profileDir ? new Session() : undefined;
 inspector?.connect();
 let profiling: string | undefined;
+let switching: Promise<void> = Promise.resolve();
 const post = (method: string, params?: object): Promise<unknown> =>
   new Promise((resolve, reject) =>
     inspector!.post(method, params, (err, r) => (err ? reject(err) : resolve(r))),
@@ -168,7 +171,7 @@ async function switchProfile(next: string | undefined): Promise<void> {
 
 process.on('message', (m: { type: string; window?: string }) => {
   if (m.type === 'mark') {
-    void switchProfile(m.window);
+    switching = switchProfile(m.window);
     const cpu = process.cpuUsage(cpuMark);
     const mem = process.memoryUsage();
     const rss = mem.rss;

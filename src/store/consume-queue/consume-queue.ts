@@ -22,7 +22,8 @@ import { CQ_STORE_UNIT_SIZE } from '../message-store-config.js';
 
 export { CQ_STORE_UNIT_SIZE };
 const BLANK_SIZE = 0x7fffffff;
-const READ_BLOCK = 16 * 1024 - ((16 * 1024) % CQ_STORE_UNIT_SIZE);
+/** Units read from a file at once (the cache of the queue's last read). */
+const READ_BLOCK = 64 * 1024 - ((64 * 1024) % CQ_STORE_UNIT_SIZE);
 
 export class ConsumeQueue {
   readonly files: MappedFileQueue;
@@ -181,8 +182,11 @@ export class ConsumeQueue {
   }
 
   /**
-   * Units [index, index+count) clipped to what exists and to one file; a copy the caller may
-   * keep. undefined when index is outside the queue.
+   * Units [index, index+count) clipped to what exists, to one file and to one read block (callers
+   * ask again from where it ends); bytes the caller may keep: a copy of the tail, else a view of a
+   * block read from the file, never changed afterwards. undefined when index is outside the queue.
+   * A pull asks for many more units than it serves (tag filtering), so a request that runs past the
+   * block read last is served up to its end rather than read again.
    */
   async readUnits(index: number, count: number): Promise<Buffer | undefined> {
     let start = index * CQ_STORE_UNIT_SIZE;
@@ -193,8 +197,8 @@ export class ConsumeQueue {
       return Buffer.from(this.tail.subarray(start - this.tailStart, end - this.tailStart));
     }
     const c = this.cache;
-    if (c && start >= c.start && end <= c.start + c.buf.length) {
-      return Buffer.from(c.buf.subarray(start - c.start, end - c.start));
+    if (c && start >= c.start && start + CQ_STORE_UNIT_SIZE <= c.start + c.buf.length) {
+      return c.buf.subarray(start - c.start, Math.min(end, c.start + c.buf.length) - c.start);
     }
     const f = this.files.findByOffset(start);
     if (!f) return undefined;
@@ -203,7 +207,7 @@ export class ConsumeQueue {
     const n = await f.read(block, 0, block.length, start - f.fileFromOffset);
     const got = block.subarray(0, n - (n % CQ_STORE_UNIT_SIZE));
     this.cache = { start, buf: got };
-    return Buffer.from(got.subarray(0, Math.min(got.length, end - start)));
+    return got.subarray(0, Math.min(got.length, end - start));
   }
 
   /** Logical offset of the first unit of the file after the one holding `index`. */
