@@ -8,6 +8,8 @@
  */
 import './quiet-logs.js';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { runProducerBench, type ProducerFigures } from '../../src/cli/mqbench/producer-bench.js';
 import { runConsumerBench, type ConsumerFigures } from '../../src/cli/mqbench/consumer-bench.js';
 import type { ProducerBenchConfig } from '../../src/cli/mqbench/options.js';
@@ -25,6 +27,8 @@ export interface ClientArgs {
   /** C: rate (msgs/s) and seconds. */
   rate?: number;
   seconds?: number;
+  /** Write a sampled allocation profile (garbage included) of the measured part here. */
+  allocProfile?: string;
 }
 
 export type ClientFigures = ProducerFigures | ConsumerFigures | (LatencyFigures & { clientCpuS: number });
@@ -53,8 +57,39 @@ function producerConfig(count: number, quiet: boolean): ProducerBenchConfig {
   };
 }
 
+/** The measured part's allocations (inspector sampling heap profiler), when asked for. */
+const inspector = args.allocProfile ? new Session() : undefined;
+inspector?.connect();
+const post = (method: string, params?: object): Promise<unknown> =>
+  new Promise((resolve, reject) =>
+    inspector!.post(method, params, (err, r) => (err ? reject(err) : resolve(r))),
+  );
+async function startAllocProfile(): Promise<void> {
+  if (!inspector) return;
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+}
+async function stopAllocProfile(): Promise<void> {
+  if (!inspector) return;
+  const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: object };
+  writeFileSync(args.allocProfile!, JSON.stringify(profile));
+}
+
 async function main(): Promise<ClientFigures> {
-  if (args.kind === 'produce') return runProducerBench(producerConfig(args.count, false), log);
+  const figures = await measured();
+  await stopAllocProfile();
+  return figures;
+}
+
+async function measured(): Promise<ClientFigures> {
+  if (args.kind === 'produce') {
+    await startAllocProfile();
+    return runProducerBench(producerConfig(args.count, false), log);
+  }
   if (args.kind === 'consume') {
     // Load the topic first (not measured), then consume it all from the first offset.
     await runProducerBench(
@@ -63,6 +98,7 @@ async function main(): Promise<ClientFigures> {
     );
     process.send!({ type: 'phase' });
     await once(process, 'message');
+    await startAllocProfile();
     return runConsumerBench(
       {
         namesrvAddr: args.namesrvAddr,
@@ -81,6 +117,7 @@ async function main(): Promise<ClientFigures> {
       log,
     );
   }
+  await startAllocProfile();
   const cpu0 = process.cpuUsage();
   const figures = await runLatency({
     namesrvAddr: args.namesrvAddr,

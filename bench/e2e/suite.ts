@@ -16,8 +16,9 @@
  *   --broker-node=--flag,--flag   extra Node options of the broker process (e.g. V8 heap sizes)
  *   --prof=dir   CPU profiles into dir: the broker's per workload (broker-<name>.cpuprofile, the
  *                measured part only) and each client process's (node --cpu-prof)
- *   --alloc      with --prof: also the broker's sampled allocations per workload, garbage included
- *                (broker-<name>.heapprofile; bench/tools/heapprofile-top.ts summarises them)
+ *   --alloc      with --prof: also sampled allocations per workload, garbage included, of the broker
+ *                (broker-<name>.heapprofile) and of the client's measured part (client-<name>...);
+ *                bench/tools/heapprofile-top.ts summarises them
  * Everything it starts is stopped by PID and the temp dir removed, also on failure.
  */
 import './quiet-logs.js';
@@ -169,7 +170,9 @@ async function workload(
   const topic = `Bench${name}_${Date.now()}`;
   await createTopic(admin, topic);
   await broker.mark(client.kind === 'consume' ? undefined : name);
-  const child = spawnChild('./client-child.ts', { ...client, name, topic }, clientExecArgv);
+  const allocProfile =
+    profDir && argv.includes('--alloc') ? join(profDir, `client-${name}.heapprofile`) : undefined;
+  const child = spawnChild('./client-child.ts', { ...client, name, topic, allocProfile }, clientExecArgv);
   if (client.kind === 'consume') {
     await nextMessage(child, 'phase');
     await broker.mark(name);

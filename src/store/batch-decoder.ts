@@ -16,38 +16,65 @@
 import type { MessageBatchToStore, MessageToStore } from './store-types.js';
 
 export function decodeBatch(batch: MessageBatchToStore): MessageToStore[] | undefined {
+  const pool: MessageToStore[] = [];
+  const n = decodeBatchInto(batch, pool);
+  return n > 0 ? pool.slice(0, n) : undefined;
+}
+
+/**
+ * decodeBatch into `pool`: its first objects are reused (a put decodes, prepares and encodes a
+ * batch without yielding, so the objects are free again by the next one) and new ones appended as
+ * needed. Returns how many messages it holds, or -1 when the body is malformed or empty.
+ */
+export function decodeBatchInto(batch: MessageBatchToStore, pool: MessageToStore[]): number {
   const b = batch.body;
-  const out: MessageToStore[] = [];
   const extra = batch.properties ?? '';
+  let n = 0;
   let pos = 0;
   while (pos < b.length) {
-    if (pos + 22 > b.length) return undefined;
+    if (pos + 22 > b.length) return -1;
     const total = b.readInt32BE(pos);
-    if (total < 22 || pos + total > b.length) return undefined;
+    if (total < 22 || pos + total > b.length) return -1;
     const flag = b.readInt32BE(pos + 12);
     const bodyLen = b.readInt32BE(pos + 16);
     const bodyStart = pos + 20;
-    if (bodyLen < 0 || bodyStart + bodyLen + 2 > pos + total) return undefined;
+    if (bodyLen < 0 || bodyStart + bodyLen + 2 > pos + total) return -1;
     const propLen = b.readInt16BE(bodyStart + bodyLen);
     const propStart = bodyStart + bodyLen + 2;
-    if (propLen < 0 || propStart + propLen !== pos + total) return undefined;
+    if (propLen < 0 || propStart + propLen !== pos + total) return -1;
     let props = b.toString('utf8', propStart, propStart + propLen);
     if (extra) props = props === '' || props.endsWith('\u0002') ? props + extra : props + '\u0002' + extra;
-    out.push({
-      topic: batch.topic,
-      queueId: batch.queueId,
-      body: b.subarray(bodyStart, bodyStart + bodyLen),
-      flag,
-      properties: props,
-      sysFlag: batch.sysFlag,
-      bornTimestamp: batch.bornTimestamp,
-      bornHost: batch.bornHost,
-      reconsumeTimes: batch.reconsumeTimes ?? 0,
-      preparedTransactionOffset: 0,
-    });
+    const body = b.subarray(bodyStart, bodyStart + bodyLen);
+    const m = pool[n];
+    if (m) {
+      m.topic = batch.topic;
+      m.queueId = batch.queueId;
+      m.body = body;
+      m.flag = flag;
+      m.properties = props;
+      m.sysFlag = batch.sysFlag;
+      m.bornTimestamp = batch.bornTimestamp;
+      m.bornHost = batch.bornHost;
+      m.reconsumeTimes = batch.reconsumeTimes ?? 0;
+      m.preparedTransactionOffset = 0;
+    } else {
+      pool.push({
+        topic: batch.topic,
+        queueId: batch.queueId,
+        body,
+        flag,
+        properties: props,
+        sysFlag: batch.sysFlag,
+        bornTimestamp: batch.bornTimestamp,
+        bornHost: batch.bornHost,
+        reconsumeTimes: batch.reconsumeTimes ?? 0,
+        preparedTransactionOffset: 0,
+      });
+    }
+    n++;
     pos += total;
   }
-  return out.length > 0 ? out : undefined;
+  return n > 0 ? n : -1;
 }
 
 /** Encodes messages into a batch body (the client side of §4.5; used by tests and tools). */

@@ -1,10 +1,12 @@
 /**
  * Reading a queue (upstream DefaultMessageStore.getMessage): ConsumeQueue units from `offset`, tag
- * filter on the unit's tagsCode, then the records from the CommitLog, served as views into blocks
- * read ahead and kept for the next pulls (read-cache.ts; no per-message copy). Batch limits follow
+ * filter on the unit's tagsCode, then the records from the CommitLog, copied into one buffer per
+ * pull: from the writer's staging memory while it still holds them (tailing consumers), else from
+ * blocks read ahead and kept for the next pulls (read-cache.ts). Batch limits follow
  * upstream: maxTransfer{Bytes,Count}OnMessageIn{Memory,Disk}, where "in disk" means the record is
  * further behind the CommitLog head than accessMessageInMemoryMaxRatio of physical memory.
- * A record that fails its CRC is never served: the read stops before it and logs it.
+ * A record read back from a device that fails its CRC is never served: the read stops before it
+ * and logs it.
  */
 import { totalmem } from 'node:os';
 import type { Logger } from '../common/logger.js';
@@ -174,7 +176,7 @@ export class MessageReader {
         total += size;
       }
       const consumedUnits = i / CQ_STORE_UNIT_SIZE;
-      const stoppedAt = await this.readPicked(picked, r, `${topic}\u0001${queueId}`, filter);
+      const stoppedAt = await this.readPicked(picked, r, topic, queueId, filter);
       if (stoppedAt !== undefined) {
         index = stoppedAt;
         break;
@@ -196,7 +198,8 @@ export class MessageReader {
   private async readPicked(
     p: Picked,
     r: GetMessageResult,
-    stream: string,
+    topic: string,
+    queueId: number,
     filter?: MessageFilter,
   ): Promise<number | undefined> {
     const n = p.phy.length;
@@ -205,10 +208,14 @@ export class MessageReader {
     if (total === 0) return undefined;
     const out = Buffer.allocUnsafe(total);
     let pos = 0;
+    const cl = this.commitLog;
     for (let k = 0; k < n; k++) {
       const phy = p.phy[k]!;
       const size = p.size[k]!;
-      if (!this.cache.copy(phy, size, out, pos)) {
+      // The newest records are still in the writer's staging memory: copied straight from there
+      // and not checked again (this process sealed them; they never came back from a device).
+      const recent = cl.copyRecent(phy, size, out, pos);
+      if (!recent && !this.cache.copy(phy, size, out, pos)) {
         // Read ahead from here at least to the end of the last picked record in this segment.
         const segEnd = this.commitLog.rollNextFile(phy);
         let end = phy + size;
@@ -216,14 +223,14 @@ export class MessageReader {
           end = Math.max(end, p.phy[j]! + p.size[j]!);
         // No await between ensure() and copy(): the block may be recycled after this turn.
         if (
-          !(await this.cache.ensure(phy, size, end - phy, stream)) ||
+          !(await this.cache.ensure(phy, size, end - phy, `${topic}\u0001${queueId}`)) ||
           !this.cache.copy(phy, size, out, pos)
         ) {
           if (r.bufferTotalSize === 0) r.status = GetMessageStatus.MESSAGE_WAS_REMOVING;
           return p.qo[k];
         }
       }
-      if (!verifyRecordForRead(out, pos, size, this.cfg.forceVerifyPropCRC)) {
+      if (!recent && !verifyRecordForRead(out, pos, size, this.cfg.forceVerifyPropCRC)) {
         this.log.error(
           { phyOffset: phy, size, queueOffset: p.qo[k] },
           'record failed its CRC on read; not served',

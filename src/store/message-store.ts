@@ -10,8 +10,6 @@ import { join } from 'node:path';
 import { getLogger } from '../common/logger.js';
 import { RmqError, ErrorCode } from '../common/errors.js';
 import { encodeSocketAddr, type SocketAddr } from '../common/socket-address.js';
-import { getProperty } from '../common/message/message-properties.js';
-import { MessageProperty } from '../common/message/message-const.js';
 import type { MessageExt } from '../common/message/message-record.js';
 import { nodeStoreFs, type StoreFs } from './io/store-fs.js';
 import {
@@ -22,7 +20,7 @@ import {
   type StorePaths,
 } from './message-store-config.js';
 import { CommitLog } from './commitlog/commitlog.js';
-import { RecordEncoder, emptyPrepared } from './commitlog/record-encoder.js';
+import { RecordEncoder } from './commitlog/record-encoder.js';
 import { FlushService } from './commitlog/flush-service.js';
 import type { CheckOptions } from './commitlog/record-check.js';
 import { Preallocator } from './commitlog/preallocator.js';
@@ -39,9 +37,8 @@ import { recoverStore } from './recovery/store-recovery.js';
 import { CleanService } from './cleanup/clean-service.js';
 import { MessageReader } from './get-message.js';
 import { StoreLookups } from './store-lookups.js';
-import { decodeBatch } from './batch-decoder.js';
 import { StoreStats } from './store-stats.js';
-import { AppendResult } from './append-result.js';
+import { StorePut } from './store-put.js';
 import {
   PutMessageStatus,
   type DispatchListener,
@@ -52,7 +49,6 @@ import {
   type PutMessageResult,
   type QueryMessageResult,
 } from './store-types.js';
-import type { PreparedMessage } from './commitlog/record-encoder.js';
 
 export interface MessageStoreOptions {
   /** brokerIP1:listenPort, written into every record's STOREHOST. */
@@ -89,8 +85,7 @@ export class MessageStore {
   private readonly preallocator: Preallocator | undefined;
   private readonly sync: boolean;
   private state: State = 'NEW';
-  /** Reused by every single put: prepare fills it, the append consumes it synchronously. */
-  private readonly scratch = emptyPrepared();
+  private readonly putter: StorePut;
 
   constructor(
     readonly config: MessageStoreConfig,
@@ -160,6 +155,14 @@ export class MessageStore {
         thoroughInterval: config.flushCommitLogThoroughInterval,
       },
       getLogger('store.flush'),
+    );
+    this.putter = new StorePut(
+      this.commitLog,
+      this.encoder,
+      this.flusher,
+      this.stats,
+      this.sync,
+      config.brokerRole === 'SYNC_MASTER' ? options.replicaWait : undefined,
     );
     if (this.sync || config.warmMapedFileEnable) {
       this.preallocator = new Preallocator(this.commitLog, clLog);
@@ -297,112 +300,13 @@ export class MessageStore {
   putMessage(msg: MessageToStore): Promise<PutMessageResult> {
     const refused = this.refuse();
     if (refused) return Promise.resolve(this.stats.putFailed(refused));
-    const p = this.encoder.prepare(msg, this.scratch);
-    if ('status' in p) return Promise.resolve(this.stats.putFailed(p));
-    const storeTs = Date.now();
-    const phy = this.commitLog.appendOne(p, storeTs);
-    if (typeof phy !== 'number') return Promise.resolve(this.stats.putFailed(phy));
-    const end = this.commitLog.stagedOffset;
-    const result = new AppendResult(
-      this.encoder.storeHost,
-      phy,
-      p.size,
-      this.commitLog.lastQueueOffset,
-      storeTs,
-      1,
-    );
-    this.stats.putOk(1, p.size);
-    return this.awaitDurable(result, end, msg.properties);
+    return this.putter.putMessage(msg);
   }
 
   putMessages(batch: MessageBatchToStore): Promise<PutMessageResult> {
     const refused = this.refuse();
     if (refused) return Promise.resolve(this.stats.putFailed(refused));
-    const msgs = decodeBatch(batch);
-    if (!msgs)
-      return Promise.resolve(
-        this.stats.putFailed({ status: PutMessageStatus.MESSAGE_ILLEGAL, remark: 'malformed batch body' }),
-      );
-    const list: PreparedMessage[] = [];
-    for (const m of msgs) {
-      const p = this.encoder.prepare(m);
-      if ('status' in p) return Promise.resolve(this.stats.putFailed(p));
-      list.push(p);
-    }
-    const storeTs = Date.now();
-    const out = this.commitLog.append(list, storeTs);
-    if ('status' in out) return Promise.resolve(this.stats.putFailed(out));
-    const result = new AppendResult(
-      this.encoder.storeHost,
-      out.firstPhyOffset,
-      out.endOffset - out.firstPhyOffset,
-      out.firstQueueOffset,
-      storeTs,
-      list.length,
-      out.phyOffsets,
-    );
-    this.stats.putOk(list.length, result.wroteBytes);
-    return this.awaitDurable(result, out.endOffset, msgs[0]!.properties);
-  }
-
-  /**
-   * The put's answer once its bytes below `end` are as durable as the flush mode asks: written
-   * (ASYNC_FLUSH, or WAIT=false), or covered by an fdatasync (SYNC_FLUSH); SYNC_MASTER then also
-   * waits for the slave. One promise per put on the common paths.
-   */
-  private awaitDurable(result: AppendResult, end: number, props: string): Promise<PutMessageResult> {
-    const wait = this.sync && getProperty(props, MessageProperty.WAIT_STORE_MSG_OK) !== 'false';
-    const replica = this.config.brokerRole === 'SYNC_MASTER' && this.options.replicaWait !== undefined;
-    if (!replica) {
-      if (wait) return this.flusher.waitPut(end, result) as Promise<PutMessageResult>;
-      if (end <= this.commitLog.writtenOffset)
-        return Promise.resolve({ status: PutMessageStatus.PUT_OK, appendResult: result });
-      return this.waitWritten(end, result);
-    }
-    const durable: Promise<PutMessageResult> = wait
-      ? (this.flusher.waitPut(end, result) as Promise<PutMessageResult>)
-      : this.waitWritten(end, result);
-    return durable.then((r) =>
-      r.status === PutMessageStatus.PUT_OK ? this.afterFlush('OK', result, end) : r,
-    );
-  }
-
-  // One promise per put and no closure: the executor is shared and takes its arguments from here.
-  private nextEnd = 0;
-  private nextResult: AppendResult | undefined;
-  private readonly enqueueWritten = (resolve: (r: PutMessageResult) => void): void =>
-    this.commitLog.waiters.push(this.nextEnd, resolve, this.nextResult);
-
-  /** Resolves with PUT_OK once every byte below `end` is in the kernel (or with the write's failure). */
-  private waitWritten(end: number, result: AppendResult): Promise<PutMessageResult> {
-    this.nextEnd = end;
-    this.nextResult = result;
-    return new Promise<PutMessageResult>(this.enqueueWritten);
-  }
-
-  private afterFlush(
-    f: 'OK' | 'TIMEOUT' | 'FAILED',
-    result: AppendResult,
-    end: number,
-  ): PutMessageResult | Promise<PutMessageResult> {
-    if (f === 'TIMEOUT') return { status: PutMessageStatus.FLUSH_DISK_TIMEOUT, appendResult: result };
-    if (f === 'FAILED') {
-      return {
-        status: PutMessageStatus.FLUSH_DISK_TIMEOUT,
-        appendResult: result,
-        remark: this.commitLog.stateReason,
-      };
-    }
-    if (this.config.brokerRole === 'SYNC_MASTER' && this.options.replicaWait) {
-      return this.options
-        .replicaWait(end)
-        .then((r) =>
-          r === 'OK'
-            ? { status: PutMessageStatus.PUT_OK, appendResult: result }
-            : { status: r, appendResult: result },
-        );
-    }
-    return { status: PutMessageStatus.PUT_OK, appendResult: result };
+    return this.putter.putMessages(batch);
   }
 
   /** Whether puts should be answered SYSTEM_BUSY (write queue near its bound). */

@@ -20,7 +20,7 @@ import type { CommitLog } from './commitlog/commitlog.js';
 /** Block size (and largest read). */
 export const READ_AHEAD = 1024 * 1024;
 const BLOCK_BUF = READ_AHEAD + 64 * 1024;
-const MAX_BUFFERS = 48;
+const MAX_BUFFERS = 24;
 
 // lib ES2023 has no WebAssembly types; a page-aligned buffer is all that is needed.
 declare const WebAssembly: {
@@ -52,7 +52,7 @@ function takeBlock(): Buffer | undefined {
 const AHEAD_FACTOR = 8;
 /** Blocks kept: BLOCKS, plus 2 per queue read in the last second beyond a few, up to MAX_CACHED. */
 const BLOCKS = 8;
-const MAX_CACHED = 36;
+const MAX_CACHED = 18;
 /** Blocks read ahead of a reader moving forward (a disk needs several reads in flight). */
 const AHEAD_BLOCKS = 3;
 

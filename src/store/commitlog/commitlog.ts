@@ -342,6 +342,14 @@ export class CommitLog {
   }
 
   /**
+   * Copies [offset, offset + size) into into[at] when the staging memory still holds all of it below
+   * writtenOffset (records this process sealed and wrote: no device read, no CRC to check again).
+   */
+  copyRecent(offset: number, size: number, into: Buffer, at: number): boolean {
+    return this.staging.copyOut(offset, size, this.writtenOffset, into, at);
+  }
+
+  /**
    * Reads `size` bytes at `offset` (must lie in one segment, below writtenOffset): a copy from the
    * staging memory when it still holds them, else from the file.
    */

@@ -46,12 +46,14 @@ export interface PreparedMessage {
 
 export type PrepareResult = PreparedMessage | { status: PutMessageStatus; remark: string };
 
-/** A PreparedMessage to fill in place (one per encoder for single puts). */
+const EMPTY = Buffer.alloc(0);
+
+/** A PreparedMessage to fill in place (reused by the store's puts: prepare allocates nothing). */
 export function emptyPrepared(): PreparedMessage {
   return {
     msg: undefined as unknown as MessageToStore,
-    topicBytes: Buffer.alloc(0),
-    bornHost: Buffer.alloc(0),
+    topicBytes: EMPTY,
+    bornHost: EMPTY,
     props: '',
     propsBytes: 0,
     needSeparator: false,

@@ -230,12 +230,12 @@ export class Staging {
    * Copies [offset, offset+size) into `into` when memory still holds all of it below
    * `writtenOffset`; false otherwise. Copies, never views: the buffers are reused.
    */
-  copyOut(offset: number, size: number, writtenOffset: number, into: Buffer): boolean {
+  copyOut(offset: number, size: number, writtenOffset: number, into: Buffer, at = 0): boolean {
     const to = offset + size;
     if (to > writtenOffset) return false;
     const c = this.find(this.chunks, offset, to) ?? this.find(this.recent, offset, to);
     if (!c) return false;
-    c.buf.copy(into, 0, offset - c.start, to - c.start);
+    c.buf.copy(into, at, offset - c.start, to - c.start);
     return true;
   }
 
