@@ -107,6 +107,8 @@ export class WriteLoop {
 
   private readonly pump = (): void => {
     this.scheduled = false;
+    // Writes finished meanwhile are acknowledged now, not when the loop gets to their message.
+    this.thread?.poll();
     if (this.waiting || this.failure !== undefined || this.repairing) return;
     const st = this.staging;
     const o = this.owner;

@@ -25,11 +25,13 @@ import { crcShiftTable, sealRecords } from './record-seal.js';
 import { BLOCK, type Staging } from './staging.js';
 import { SKIPPED, type ReportJob, type WriteExecutor, type WriteJob } from './write-job.js';
 
-/** Control words: jobs submitted (seq of the last), worker asleep, stop request. */
+/** Control words: jobs submitted (seq of the last), worker asleep, stop request, ... */
 const SUBMITTED = 0;
 const SLEEPING = 1;
 const STOP = 2;
 const FAILED_EPOCH = 3;
+/** Every job up to this seq is written (the event loop may look before the message comes). */
+const DONE = 4;
 /** Job slot fields (Float64): */
 const FD = 0;
 const FILE_POS = 1; // file position of WRITE_FROM
@@ -138,6 +140,7 @@ for (;;) {
       continue;
     }
     next = last + 1;
+    Atomics.store(ctrl, ${DONE}, last);
     parentPort.postMessage(last);
   }
 }
@@ -151,7 +154,7 @@ declare const WebAssembly: {
 export class WriterThread implements WriteExecutor {
   readonly capacity = RING - 1;
   private readonly worker: Worker;
-  private readonly ctrl = new Int32Array(new SharedArrayBuffer(16));
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(32));
   private readonly jobs = new Float64Array(new SharedArrayBuffer(RING * FIELDS * 8));
   private submitted = 0;
   private reported = 0;
@@ -222,12 +225,24 @@ export class WriterThread implements WriteExecutor {
     if (epoch > Atomics.load(this.ctrl, FAILED_EPOCH)) Atomics.store(this.ctrl, FAILED_EPOCH, epoch);
   }
 
+  /**
+   * Reports the jobs written since the last report without waiting for the worker's message: the
+   * write loop looks whenever it submits, so during a burst of requests (the event loop busy
+   * reading them, messages queued behind) the first ones are acknowledged while the rest are read.
+   */
+  poll(): void {
+    const done = Atomics.load(this.ctrl, DONE);
+    if (done > this.reported) this.onMessage(done);
+  }
+
   private onMessage(m: number | { seq: number; code?: string; message: string }): void {
     if (typeof m === 'number') {
       if (m < 0) {
+        if (-m <= this.reported) return;
         this.reported = -m;
         this.report(-m, SKIPPED);
       } else {
+        // Already reported when the event loop polled first.
         for (let s = this.reported + 1; s <= m; s++) {
           this.reported = s;
           this.report(s, undefined);
