@@ -24,7 +24,7 @@
 import './quiet-logs.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,7 @@ const compiled = import.meta.url.endsWith('.js');
 const here = (f: string): string =>
   fileURLToPath(new URL(compiled ? f.replace(/\.ts$/, '.js') : f, import.meta.url));
 const profDir = arg('prof');
+if (profDir) mkdirSync(profDir, { recursive: true });
 const execArgv = compiled ? [] : ['--import', 'tsx'];
 const clientExecArgv = [...execArgv, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
 

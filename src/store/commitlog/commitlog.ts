@@ -104,7 +104,7 @@ export class CommitLog {
     this.staging = new Staging(chunkSize, slots, directIo && fileSize % BLOCK === 0);
     // The writer thread writes with node:fs itself; an injected StoreFs (fault tests) is only
     // honoured on the event loop.
-    this.loop = new WriteLoop(this, this.staging, appendCrc, sealThread && fs === nodeStoreFs, log);
+    this.loop = new WriteLoop(this, this.staging, appendCrc, sealThread, fs === nodeStoreFs, log);
   }
 
   /** Whether the log takes appends (not failed, not repairing). */

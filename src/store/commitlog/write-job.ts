@@ -11,6 +11,7 @@
  * go on into the same block while the write is in flight, and the next job rewrites that block
  * whole. Jobs run one after another, so two writes of one block are never in flight together.
  */
+import { writeSync, writevSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import type { MappedFile } from '../mapped-file.js';
 import { crcShiftTable, sealRecords } from './record-seal.js';
@@ -59,6 +60,63 @@ export function copyHead(job: WriteJob): void {
   const src = job.headSrc;
   const at = job.chunk.start - src.start;
   src.buf.copy(job.chunk.buf, 0, at, at + job.headLen);
+}
+
+function writeAll(fd: number, buf: Buffer, off: number, len: number, pos: number): void {
+  while (len > 0) {
+    const n = writeSync(fd, buf, off, len, pos);
+    if (n <= 0) throw Object.assign(new Error(`write returned ${n}`), { code: 'EIO' });
+    off += n;
+    len -= n;
+    pos += n;
+  }
+}
+
+/**
+ * Seals and writes a job right here with blocking node:fs calls (a small job while nothing else is
+ * in flight: write-loop.ts). Direct writes go out as the whole blocks plus the zero-padded copy
+ * of the last partial block in `scratch`, in one pwritev.
+ */
+export function writeJobNow(
+  job: WriteJob,
+  appendCrc: boolean,
+  scratch: Buffer,
+  x2n: Uint32Array,
+  ops: Map<number, number>,
+): void {
+  const c = job.chunk;
+  copyHead(job);
+  if (!job.raw) {
+    const end = sealRecords(c.buf, job.from, job.to, appendCrc, crc32, x2n, ops);
+    if (end !== job.to) throw new Error(`staged records end at ${end}, not ${job.to}`);
+  }
+  const f = job.file;
+  const rel = c.start - f.fileFromOffset;
+  if (!job.direct) {
+    writeAll(f.fd, c.buf, job.from, job.to - job.from, rel + job.from);
+    return;
+  }
+  const a = job.from - (job.from % BLOCK);
+  const tail = (job.to - a) % BLOCK;
+  const whole = job.to - tail;
+  if (tail === 0) {
+    writeAll(f.directFd, c.buf, a, whole - a, rel + a);
+    return;
+  }
+  c.buf.copy(scratch, 0, whole, job.to);
+  scratch.fill(0, tail, BLOCK);
+  const pad = scratch.subarray(0, BLOCK);
+  if (whole === a) {
+    writeAll(f.directFd, pad, 0, BLOCK, rel + a);
+    return;
+  }
+  const n = writevSync(f.directFd, [c.buf.subarray(a, whole), pad], rel + a);
+  if (n < whole - a) {
+    writeAll(f.directFd, c.buf, a + n, whole - a - n, rel + a + n);
+    writeAll(f.directFd, pad, 0, BLOCK, rel + whole);
+  } else if (n < whole - a + BLOCK) {
+    writeAll(f.directFd, pad, n - (whole - a), BLOCK - (n - (whole - a)), rel + a + n);
+  }
 }
 
 /**

@@ -156,8 +156,10 @@ export class WriterThread implements WriteExecutor {
   private readonly worker: Worker;
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(32));
   private readonly jobs = new Float64Array(new SharedArrayBuffer(RING * FIELDS * 8));
+  /** The thread's own numbering of the jobs it got; loopSeq maps it back to the write loop's. */
   private submitted = 0;
   private reported = 0;
+  private readonly loopSeq = new Float64Array(RING);
   private stopped = false;
   private lost = false;
 
@@ -197,7 +199,7 @@ export class WriterThread implements WriteExecutor {
 
   submit(job: WriteJob): void {
     const seq = ++this.submitted;
-    if (seq !== job.seq) throw new Error(`writer thread: job ${job.seq} submitted as ${seq}`);
+    this.loopSeq[seq % RING] = job.seq;
     const c = job.chunk;
     const base = this.staging.arenaOffset(c);
     const rel = c.start - job.file.fileFromOffset;
@@ -240,18 +242,18 @@ export class WriterThread implements WriteExecutor {
       if (m < 0) {
         if (-m <= this.reported) return;
         this.reported = -m;
-        this.report(-m, SKIPPED);
+        this.report(this.loopSeq[-m % RING]!, SKIPPED);
       } else {
         // Already reported when the event loop polled first.
         for (let s = this.reported + 1; s <= m; s++) {
           this.reported = s;
-          this.report(s, undefined);
+          this.report(this.loopSeq[s % RING]!, undefined);
         }
       }
     } else {
       this.reported = m.seq;
       const error = Object.assign(new Error(m.message), m.code ? { code: m.code } : {});
-      this.report(m.seq, { error });
+      this.report(this.loopSeq[m.seq % RING]!, { error });
     }
     if (this.reported === this.submitted) this.worker.unref();
   }
@@ -265,7 +267,7 @@ export class WriterThread implements WriteExecutor {
     const first = this.reported + 1;
     for (let s = first; s <= this.submitted; s++) {
       this.reported = s;
-      this.report(s, s === first ? { error } : SKIPPED);
+      this.report(this.loopSeq[s % RING]!, s === first ? { error } : SKIPPED);
     }
   }
 
