@@ -56,7 +56,8 @@ export interface RawPullResult {
   minOffset: number;
   maxOffset: number;
   suggestWhichBrokerId: number;
-  messages: StoredMessage[];
+  /** The records found (FOUND only), decoded by the consumer (pull-decoder.ts). */
+  body: Buffer | undefined;
 }
 
 /** Java's timeout of lock and unlock calls. */
@@ -174,7 +175,7 @@ export class MQClientAPI {
       minOffset: h.value.minOffset,
       maxOffset: h.value.maxOffset,
       suggestWhichBrokerId: h.value.suggestWhichBrokerId,
-      messages: status === PullStatus.FOUND && response.body ? decodeRecords(response.body) : [],
+      body: status === PullStatus.FOUND ? response.body : undefined,
     };
   }
 

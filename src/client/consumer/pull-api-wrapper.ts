@@ -1,17 +1,18 @@
 /**
  * One PULL_MESSAGE for a queue and what the consumer makes of the answer (upstream's
  * PullAPIWrapper): the request goes to the node the broker last suggested (master by default),
- * found messages are decoded, inflated, filtered again by tag (the broker filters by tag hash
- * only, which can collide), and get MIN_OFFSET / MAX_OFFSET properties as upstream adds them.
+ * found messages are decoded (pull-decoder.ts), inflated, filtered again by tag (the broker filters
+ * by tag hash only, which can collide), and get MIN_OFFSET / MAX_OFFSET properties as upstream
+ * adds them.
  */
 import { RmqError, ErrorCode } from '../../common/errors.js';
-import { MessageProperty } from '../../common/message/message-const.js';
 import { PullSysFlag } from '../../protocol/broker-headers.js';
 import { MASTER_ID } from '../../protocol/route-data.js';
 import type { SubscriptionData } from '../../protocol/heartbeat.js';
 import type { MQClientInstance } from '../client-instance.js';
 import { PullStatus, type RawPullResult } from '../mq-client-api.js';
-import { MessageExt } from '../message/message-ext.js';
+import type { MessageExt } from '../message/message-ext.js';
+import { PullDecoder } from './pull-decoder.js';
 import { mqKey, type MessageQueue } from '../message/message-queue.js';
 
 export interface PullResult {
@@ -40,6 +41,7 @@ export interface PullRequestSpec {
 
 export class PullAPIWrapper {
   private readonly pullFromWhichNode = new Map<string, number>();
+  private readonly decoder = new PullDecoder();
 
   constructor(
     private readonly instance: MQClientInstance,
@@ -87,20 +89,9 @@ export class PullAPIWrapper {
 
   processPullResult(mq: MessageQueue, raw: RawPullResult, sub: SubscriptionData): PullResult {
     const msgs: MessageExt[] = [];
-    if (raw.status === PullStatus.FOUND) {
+    if (raw.status === PullStatus.FOUND && raw.body) {
       const tags = sub.tagsSet.length > 0 && !sub.classFilterMode ? new Set(sub.tagsSet) : undefined;
-      const minOffset = String(raw.minOffset);
-      const maxOffset = String(raw.maxOffset);
-      for (const stored of raw.messages) {
-        if (tags && !tags.has(stored.properties.get(MessageProperty.TAGS) ?? '')) continue;
-        const msg = new MessageExt(stored, mq.brokerName);
-        if (msg.properties.get(MessageProperty.TRANSACTION_PREPARED) === 'true') {
-          msg.transactionId = msg.properties.get(MessageProperty.UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
-        }
-        msg.properties.set(MessageProperty.MIN_OFFSET, minOffset);
-        msg.properties.set(MessageProperty.MAX_OFFSET, maxOffset);
-        msgs.push(msg);
-      }
+      this.decoder.decode(raw.body, mq.brokerName, String(raw.minOffset), String(raw.maxOffset), tags, msgs);
     }
     return {
       status: raw.status,

@@ -12,7 +12,7 @@ import { MessageSysFlag } from '../../common/message/message-sysflag.js';
 import { formatSocketAddr, type SocketAddr } from '../../common/socket-address.js';
 import { getLogger } from '../../common/logger.js';
 import { errorMessage } from '../../common/errors.js';
-import { ADOPT_PROPERTIES, Message, type MessageInit } from './message.js';
+import { Message, adoptProperties } from './message.js';
 
 const log = getLogger('client.message');
 
@@ -38,9 +38,7 @@ export class MessageExt extends Message {
   preparedTransactionOffset: number;
 
   constructor(stored: StoredMessage, brokerName: string) {
-    super(stored.topic, inflateIfCompressed(stored), {
-      [ADOPT_PROPERTIES]: stored.properties,
-    } as MessageInit);
+    super(stored.topic, inflateIfCompressed(stored), adoptProperties(stored.properties));
     // The store's own whole-record checksum: storage detail, not the message's.
     this.properties.delete(MessageProperty.CRC32);
     this.flag = stored.flag;

@@ -25,10 +25,16 @@ export interface MessageInit {
 const RESERVED = new Set<string>(Object.values(MessageProperty));
 
 /**
- * Internal init key (not exported from the package): the constructor takes this map as the
- * message's properties instead of building one. MessageExt uses it for every received message.
+ * Internal (not exported from the package): a received message (MessageExt) keeps the properties
+ * map it was decoded with. adoptProperties(map) then `super(topic, body, ADOPT)`: one shared init
+ * object, not one per message received.
  */
-export const ADOPT_PROPERTIES = Symbol('adoptProperties');
+export const ADOPT: MessageInit = Object.freeze({});
+let adopting: Map<string, string> | undefined;
+export function adoptProperties(map: Map<string, string>): MessageInit {
+  adopting = map;
+  return ADOPT;
+}
 
 export function toBuffer(body: MessageBody): Buffer {
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
@@ -48,10 +54,10 @@ export class Message {
     this.topic = topic;
     this.body = toBuffer(body);
     this.flag = init.flag ?? 0;
-    const adopted = (init as { [ADOPT_PROPERTIES]?: Map<string, string> })[ADOPT_PROPERTIES];
-    if (adopted) {
+    if (init === ADOPT && adopting) {
       // A received message (MessageExt) keeps the properties it was stored with, as they are.
-      this.properties = adopted;
+      this.properties = adopting;
+      adopting = undefined;
       return;
     }
     this.properties = new Map();
