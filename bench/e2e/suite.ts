@@ -14,6 +14,7 @@
  *   --out=file   also write the JSON there
  *   --broker=k=v,k=v   extra broker.properties keys for both brokers (explore store settings)
  *   --broker-node=--flag,--flag   extra Node options of the broker process (e.g. V8 heap sizes)
+ *   --client-node=--flag,--flag   the same for every client process (e.g. --trace-gc)
  *   --prof=dir   CPU profiles into dir: the broker's per workload (broker-<name>.cpuprofile, the
  *                measured part only) and each client process's (node --cpu-prof)
  *   --alloc      with --prof: also sampled allocations per workload, garbage included, of the broker
@@ -42,6 +43,7 @@ const only = arg('only')?.split(',');
 const COUNT = Number(arg('count') ?? 200_000);
 const BATCH = Number(arg('batch') ?? 128);
 const brokerNodeArgs = (arg('broker-node') ?? '').split(',').filter(Boolean);
+const clientNodeArgs = (arg('client-node') ?? '').split(',').filter(Boolean);
 const brokerProps = Object.fromEntries(
   (arg('broker') ?? '')
     .split(',')
@@ -55,7 +57,11 @@ const here = (f: string): string =>
 const profDir = arg('prof');
 if (profDir) mkdirSync(profDir, { recursive: true });
 const execArgv = compiled ? [] : ['--import', 'tsx'];
-const clientExecArgv = [...execArgv, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
+const clientExecArgv = [
+  ...execArgv,
+  ...clientNodeArgs,
+  ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+];
 
 interface Usage {
   cpuSeconds: number;

@@ -16,7 +16,8 @@
  *    12  4  timeDiff          seconds since beginTimestamp, clamped to [0, 2^31-1]
  *    16  4  prevIndex         previous entry of the same slot (0 = end of chain)
  *
- * The writable (last) file keeps its slot table in memory and writes entries, dirty slot pages and
+ * The writable (last) file keeps its slot table in memory as the file's own bytes (big-endian), so
+ * writing dirty pages out is a copy, not a conversion; it writes entries, dirty slot pages and
  * the header in that order, so a header on disk never counts an entry that is not there. After a
  * crash, slots pointing at entries past the header's count are walked back to counted entries.
  */
@@ -69,11 +70,11 @@ export function indexFileName(ts: number): string {
  * default and only freed when the garbage collector gets to it, so a process opening stores one
  * after another kept one per store resident.
  */
-const idleTables: Int32Array[] = [];
+const idleTables: Buffer[] = [];
 
-function takeTable(slotNum: number, zero: boolean): Int32Array {
-  const i = idleTables.findIndex((t) => t.length === slotNum);
-  if (i < 0) return new Int32Array(slotNum);
+function takeTable(slotNum: number, zero: boolean): Buffer {
+  const i = idleTables.findIndex((t) => t.length === slotNum * 4);
+  if (i < 0) return Buffer.alloc(slotNum * 4);
   const t = idleTables.splice(i, 1)[0]!;
   if (zero) t.fill(0);
   return t;
@@ -88,7 +89,8 @@ export class IndexFile {
     hashSlotCount: 0,
     indexCount: 1,
   };
-  private slots: Int32Array | undefined;
+  /** The slot table as stored: int32 big-endian at slot * 4. */
+  private slots: Buffer | undefined;
   private dirtyPages: Uint8Array | undefined;
   private pending = Buffer.allocUnsafe(64 * 1024);
   private pendingLen = 0;
@@ -144,20 +146,18 @@ export class IndexFile {
 
   private async loadSlots(): Promise<void> {
     // Read in SLOT_RUN pieces: the table is 20 MB by default and start-up time matters (recovery).
-    const raw = Buffer.alloc(Math.min(SLOT_RUN, this.slotNum * 4));
-    const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
     const slots = takeTable(this.slotNum, false);
+    const bytes = this.slotNum * 4;
+    for (let at = 0; at < bytes; at += SLOT_RUN) {
+      const n = Math.min(SLOT_RUN, bytes - at);
+      const got = await this.fs.read(this.fd, slots, at, n, INDEX_HEADER_SIZE + at);
+      if (got < n) slots.fill(0, at + got, at + n);
+    }
     const count = this.header.indexCount;
     let maxV = 0;
-    for (let first = 0; first < this.slotNum; first += raw.length / 4) {
-      const n = Math.min(raw.length / 4, this.slotNum - first);
-      const got = await this.fs.read(this.fd, raw, 0, n * 4, INDEX_HEADER_SIZE + first * 4);
-      if (got < n * 4) raw.fill(0, got, n * 4);
-      for (let i = 0; i < n; i++) {
-        const v = dv.getInt32(i * 4);
-        slots[first + i] = v;
-        if (v > maxV && v < this.indexNum) maxV = v;
-      }
+    for (let at = 0; at < bytes; at += 4) {
+      const v = slots.readInt32BE(at);
+      if (v > maxV && v < this.indexNum) maxV = v;
     }
     let repaired = 0;
     if (maxV >= count) {
@@ -165,14 +165,16 @@ export class IndexFile {
       // follow each affected slot's chain back to an entry the header counts.
       const extra = Buffer.alloc((maxV - count + 1) * INDEX_ENTRY_SIZE);
       await this.fs.read(this.fd, extra, 0, extra.length, this.entryPos(count));
-      for (let i = 0; i < this.slotNum; i++) {
-        let v = slots[i]!;
+      for (let at = 0; at < bytes; at += 4) {
+        const was = slots.readInt32BE(at);
+        let v = was;
         while (v >= count && v <= maxV) {
           const prev = extra.readInt32BE((v - count) * INDEX_ENTRY_SIZE + 16);
           v = prev < v ? prev : 0;
           repaired++;
         }
-        slots[i] = v < 0 || v >= count ? 0 : v;
+        if (v < 0 || v >= count) v = 0;
+        if (v !== was) slots.writeInt32BE(v, at);
       }
     }
     this.slots = slots;
@@ -199,7 +201,7 @@ export class IndexFile {
     const h = this.header;
     if (h.indexCount >= this.indexNum) return false;
     const slot = keyHash % this.slotNum;
-    let prev = slots[slot]!;
+    let prev = slots.readInt32BE(slot * 4);
     if (prev <= 0 || prev > h.indexCount) prev = 0;
     if (h.indexCount <= 1) {
       h.beginPhyOffset = phyOffset;
@@ -220,7 +222,7 @@ export class IndexFile {
     b.writeInt32BE(timeDiff, p + 12);
     b.writeInt32BE(prev, p + 16);
     this.pendingLen += INDEX_ENTRY_SIZE;
-    slots[slot] = h.indexCount;
+    slots.writeInt32BE(h.indexCount, slot * 4);
     this.dirtyPages![slot >>> 10] = 1;
     if (prev === 0) h.hashSlotCount++;
     h.indexCount++;
@@ -255,10 +257,10 @@ export class IndexFile {
     const dirty = this.dirtyPages;
     if (slots && dirty) {
       // Random keys soon dirty every page of a large table: runs of dirty pages go out in writes
-      // of up to SLOT_RUN bytes (one 4 KiB write per page took ~0.8 s for the default 20 MB table).
+      // of up to SLOT_RUN bytes (one 4 KiB write per page took ~0.8 s for the default 20 MB table),
+      // each from a copy taken on the loop, so puts meanwhile never tear a slot being written.
       const perPage = SLOT_PAGE / 4;
       const run = Buffer.allocUnsafe(Math.min(SLOT_RUN, dirty.length * SLOT_PAGE));
-      const dv = new DataView(run.buffer, run.byteOffset, run.length);
       const maxPages = run.length / SLOT_PAGE;
       for (let pg = 0; pg < dirty.length;) {
         if (!dirty[pg]) {
@@ -269,7 +271,7 @@ export class IndexFile {
         while (end < dirty.length && dirty[end] && end - pg < maxPages) dirty[end++] = 0;
         const first = pg * perPage;
         const n = Math.min(end * perPage, this.slotNum) - first;
-        for (let i = 0; i < n; i++) dv.setInt32(i * 4, slots[first + i]!);
+        slots.copy(run, 0, first * 4, (first + n) * 4);
         await this.fs.write(this.fd, run, 0, n * 4, INDEX_HEADER_SIZE + first * 4);
         pg = end;
       }
@@ -324,7 +326,7 @@ export class IndexFile {
     const slot = keyHash % this.slotNum;
     let next: number;
     if (this.slots) {
-      next = this.slots[slot]!;
+      next = this.slots.readInt32BE(slot * 4);
     } else {
       const b = Buffer.alloc(4);
       await this.fs.read(this.fd, b, 0, 4, INDEX_HEADER_SIZE + slot * 4);
