@@ -33,12 +33,12 @@ import {
   runningInfoOf,
   searchOffsetOf,
 } from './consumer-support.js';
-import { LocalFileOffsetStore, localOffsetFile } from './local-file-offset-store.js';
-import { RemoteBrokerOffsetStore, OFFSET_UNKNOWN, type OffsetStore } from './offset-store.js';
+import { OFFSET_UNKNOWN, type OffsetStore } from './offset-store.js';
 import { ProcessQueue } from './process-queue.js';
 import { ConsumeRequestCache } from './consume-request-cache.js';
 import { PullAPIWrapper } from './pull-api-wrapper.js';
-import { RebalanceImpl, type RebalanceHost } from './rebalance-impl.js';
+import type { RebalanceImpl, RebalanceHost } from './rebalance-impl.js';
+import { openConsumerState } from './consumer-state.js';
 
 export interface LitePullConsumerOptions extends ConsumerOptions {
   /** Messages per pull (10). */
@@ -158,24 +158,16 @@ export class LitePullConsumer {
       throw new RmqError(ErrorCode.CLIENT_STATE, `The consumer state is ${this.state}, not CREATED`);
     const instance = getOrCreateClientInstance(this.config.client);
     const log = this.log.child({ clientId: instance.clientId });
-    this.offsetStore =
-      this.config.messageModel === 'BROADCASTING'
-        ? new LocalFileOffsetStore(
-            localOffsetFile(this.config.offsetStoreDir, instance.clientId, this.group),
-            log,
-          )
-        : new RemoteBrokerOffsetStore(instance, this.group, log);
-    await this.offsetStore.load();
-    this.rebalance = new RebalanceImpl(
+    const state = await openConsumerState(
       instance,
       this.group,
-      this.config.messageModel,
-      this.config.allocateMessageQueueStrategy,
+      this.config,
+      this.subscriptions,
       this.rebalanceHost(),
       log,
     );
-    for (const [topic, expr] of this.subscriptions)
-      this.rebalance.subscriptionInner.set(topic, buildSubscriptionData(topic, expr));
+    this.offsetStore = state.offsetStore;
+    this.rebalance = state.rebalance;
     this.pullApi = new PullAPIWrapper(instance, this.group);
     instance.registerConsumer(this.inner());
     this.instance = instance;

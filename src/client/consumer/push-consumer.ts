@@ -41,10 +41,10 @@ import {
   type PushConsumerSettings,
 } from './push-consumer-options.js';
 import { MessageBack } from './message-back.js';
-import { LocalFileOffsetStore, localOffsetFile } from './local-file-offset-store.js';
-import { RemoteBrokerOffsetStore, type OffsetStore } from './offset-store.js';
+import type { OffsetStore } from './offset-store.js';
 import { PullAPIWrapper } from './pull-api-wrapper.js';
-import { RebalanceImpl, type PullRequest, type RebalanceHost } from './rebalance-impl.js';
+import type { RebalanceImpl, PullRequest, RebalanceHost } from './rebalance-impl.js';
+import { openConsumerState } from './consumer-state.js';
 import { computePullFromWhere, runningInfoOf } from './consumer-support.js';
 import type { ConsumerRunningInfo } from './consumer-running-info.js';
 
@@ -167,24 +167,16 @@ export class PushConsumer {
       );
     const instance = getOrCreateClientInstance(this.config.client);
     const log = this.log.child({ clientId: instance.clientId });
-    this.offsetStore =
-      this.config.messageModel === 'BROADCASTING'
-        ? new LocalFileOffsetStore(
-            localOffsetFile(this.config.offsetStoreDir, instance.clientId, this.group),
-            log,
-          )
-        : new RemoteBrokerOffsetStore(instance, this.group, log);
-    await this.offsetStore.load();
-    this.rebalance = new RebalanceImpl(
+    const state = await openConsumerState(
       instance,
       this.group,
-      this.config.messageModel,
-      this.config.allocateMessageQueueStrategy,
+      this.config,
+      this.subscriptions,
       this.rebalanceHost(),
       log,
     );
-    for (const [topic, expr] of this.subscriptions)
-      this.rebalance.subscriptionInner.set(topic, buildSubscriptionData(topic, expr));
+    this.offsetStore = state.offsetStore;
+    this.rebalance = state.rebalance;
     if (this.config.messageModel === 'CLUSTERING') {
       const retry = retryTopic(this.group);
       this.rebalance.subscriptionInner.set(retry, buildSubscriptionData(retry, '*'));
