@@ -1,4 +1,5 @@
 import { after } from 'node:test';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { getLogger } from '../../src/common/logger.js';
 import { BrokerController, type BrokerControllerOptions } from '../../src/broker/broker-controller.js';
@@ -22,10 +23,16 @@ export interface TestBrokerOptions {
 export async function startBroker(
   opts: TestBrokerOptions = {},
 ): Promise<{ broker: BrokerController; addr: string; dir: string }> {
-  // Registered before the temp dir's removal: `after` hooks run in registration order.
+  // Registered before the temp dir's removal: `after` hooks run in registration order. A broker
+  // restarted on an earlier broker's dir comes after that dir's removal, and its shutdown writes
+  // the config files again: it removes the dir itself once stopped.
   const ref: { broker?: BrokerController } = {};
-  after(() => ref.broker?.shutdown());
-  const dir = opts.dir ?? tempDir('rmq-broker-');
+  const reused = opts.dir;
+  after(async () => {
+    await ref.broker?.shutdown();
+    if (reused) rmSync(reused, { recursive: true, force: true });
+  });
+  const dir = reused ?? tempDir('rmq-broker-');
   const props = new Map<string, string>(
     Object.entries({
       brokerName: 'broker-a',
