@@ -1,16 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../helpers/wait.js';
-import { startCluster, track } from './helpers/cluster.js';
-import {
-  ConsumeConcurrentlyStatus,
-  ErrorCode,
-  Message,
-  Producer,
-  PushConsumer,
-  RmqError,
-  type MessageExt,
-} from '../../src/index.js';
+import { startCluster, track, collectingConsumer } from './helpers/cluster.js';
+import { ErrorCode, Message, Producer, RmqError } from '../../src/index.js';
 
 describe('Admin', async () => {
   const cluster = await startCluster({ brokers: 2 });
@@ -59,20 +51,7 @@ describe('Admin', async () => {
     assert.equal(viewed.body.toString(), 'a0');
     assert.equal(viewed.msgId, results[0]!.msgId);
 
-    const got: MessageExt[] = [];
-    const consumer = track(
-      new PushConsumer({
-        consumerGroup: 'CG_admin',
-        namesrvAddr: cluster.namesrvAddr,
-        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
-      }),
-    );
-    consumer.subscribe(topic, '*');
-    consumer.registerMessageListener((msgs) => {
-      got.push(...msgs);
-      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-    });
-    await consumer.start();
+    const { consumer, got } = await collectingConsumer(cluster, 'CG_admin', topic);
     await waitFor(() => got.length >= 60, 'all consumed');
     const conn = await admin.examineConsumerConnectionInfo('CG_admin');
     assert.deepEqual(

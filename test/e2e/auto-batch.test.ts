@@ -6,16 +6,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../helpers/wait.js';
-import { startCluster, track, createTopic } from './helpers/cluster.js';
-import {
-  ConsumeConcurrentlyStatus,
-  Message,
-  Producer,
-  PushConsumer,
-  SendStatus,
-  type MessageExt,
-  type SendResult,
-} from '../../src/index.js';
+import { startCluster, track, createTopic, collectingConsumer } from './helpers/cluster.js';
+import { Message, Producer, SendStatus, type SendResult } from '../../src/index.js';
 import { RequestCode } from '../../src/protocol/request-code.js';
 
 describe('producer autoBatch', async () => {
@@ -78,20 +70,7 @@ describe('producer autoBatch', async () => {
       assert.equal(stored.msgId, r.msgId);
     }
 
-    const got: MessageExt[] = [];
-    const consumer = track(
-      new PushConsumer({
-        consumerGroup: 'CG_autobatch',
-        namesrvAddr: cluster.namesrvAddr,
-        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
-      }),
-    );
-    consumer.subscribe(topic, '*');
-    consumer.registerMessageListener((msgs) => {
-      got.push(...msgs);
-      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-    });
-    await consumer.start();
+    const { consumer, got } = await collectingConsumer(cluster, 'CG_autobatch', topic);
     await waitFor(() => got.length >= 50, '50 messages');
     await consumer.shutdown();
     for (const m of got) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { waitFor } from '../helpers/wait.js';
-import { createTopic, startCluster, track } from './helpers/cluster.js';
+import { createTopic, startCluster, track, collectingConsumer } from './helpers/cluster.js';
 import { getOrCreateClientInstance } from '../../src/client/client-instance.js';
 import { createClientDispatcher } from '../../src/client/client-remoting-processor.js';
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
@@ -80,21 +80,9 @@ describe('client instance', async () => {
     const topic = 'E2E_Reset';
     await createTopic(cluster, topic, 2);
     for (let i = 0; i < 20; i++) await producer.send(new Message(topic, `r${i}`));
-    const got: MessageExt[] = [];
-    const consumer = track(
-      new PushConsumer({
-        consumerGroup: 'CG_reset',
-        namesrvAddr: cluster.namesrvAddr,
-        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
-        instanceName: 'reset',
-      }),
-    );
-    consumer.subscribe(topic, '*');
-    consumer.registerMessageListener((msgs) => {
-      got.push(...msgs);
-      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    const { consumer, got } = await collectingConsumer(cluster, 'CG_reset', topic, {
+      instanceName: 'reset',
     });
-    await consumer.start();
     await waitFor(() => got.length >= 20, 'first pass');
 
     const dispatcher = createClientDispatcher(getOrCreateClientInstance(consumer.config.client));

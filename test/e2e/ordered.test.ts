@@ -1,16 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../helpers/wait.js';
-import { createTopic, startCluster, track } from './helpers/cluster.js';
-import {
-  ConsumeConcurrentlyStatus,
-  Message,
-  Producer,
-  PushConsumer,
-  selectMessageQueueByHash,
-  type MessageExt,
-  type MessageQueueSelector,
-} from '../../src/index.js';
+import { createTopic, startCluster, track, collectingConsumer } from './helpers/cluster.js';
+import { Message, Producer, selectMessageQueueByHash, type MessageQueueSelector } from '../../src/index.js';
 
 describe('ordered messages', async () => {
   const cluster = await startCluster();
@@ -43,21 +35,9 @@ describe('ordered messages', async () => {
     await producer.shutdown();
 
     // One listener call at a time: each queue's messages reach it in queue order.
-    const got: MessageExt[] = [];
-    const consumer = track(
-      new PushConsumer({
-        consumerGroup: 'CG_ordered',
-        namesrvAddr: cluster.namesrvAddr,
-        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
-        consumeThreadMax: 1,
-      }),
-    );
-    consumer.subscribe(topic, '*');
-    consumer.registerMessageListener((msgs) => {
-      got.push(...msgs);
-      return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+    const { consumer, got } = await collectingConsumer(cluster, 'CG_ordered', topic, {
+      consumeThreadMax: 1,
     });
-    await consumer.start();
     await waitFor(() => got.length >= orders * steps + 1, 'every ordered message');
     await consumer.shutdown();
     for (let o = 0; o < orders; o++) {

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { waitFor } from '../helpers/wait.js';
-import { startCluster, track, createTopic, type TestCluster } from './helpers/cluster.js';
+import { startCluster, track, createTopic, type TestCluster, collectingConsumer } from './helpers/cluster.js';
 import {
   ConsumeConcurrentlyStatus,
   ErrorCode,
@@ -22,21 +22,7 @@ async function consumeAll(
   expr: string,
   expected: number,
 ): Promise<MessageExt[]> {
-  const got: MessageExt[] = [];
-  const consumer = track(
-    new PushConsumer({
-      consumerGroup: group,
-      namesrvAddr: cluster.namesrvAddr,
-      consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
-      instanceName: group,
-    }),
-  );
-  consumer.subscribe(topic, expr);
-  consumer.registerMessageListener((msgs) => {
-    got.push(...msgs);
-    return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-  });
-  await consumer.start();
+  const { consumer, got } = await collectingConsumer(cluster, group, topic, { instanceName: group }, expr);
   try {
     await waitFor(() => got.length >= expected, `${expected} messages on ${topic}`, 30_000);
   } finally {

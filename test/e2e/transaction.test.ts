@@ -1,12 +1,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../helpers/wait.js';
-import { FAST_CLIENT, createTopic, restartBroker, startCluster, track } from './helpers/cluster.js';
 import {
-  ConsumeConcurrentlyStatus,
+  FAST_CLIENT,
+  createTopic,
+  restartBroker,
+  startCluster,
+  track,
+  collectingConsumer,
+} from './helpers/cluster.js';
+import {
   LocalTransactionState,
   Message,
-  PushConsumer,
   SendStatus,
   TransactionProducer,
   type LocalTransactionChecker,
@@ -41,22 +46,10 @@ describe('transactional messages', async () => {
   );
   await producer.start();
 
-  const got: MessageExt[] = [];
-  const consumer = track(
-    new PushConsumer({
-      consumerGroup: 'CG_tx',
-      namesrvAddr: cluster.namesrvAddr,
-      instanceName: 'tx-c',
-      consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
-      ...FAST_CLIENT,
-    }),
-  );
-  consumer.subscribe(topic, '*');
-  consumer.registerMessageListener((msgs) => {
-    got.push(...msgs);
-    return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+  const { got } = await collectingConsumer(cluster, 'CG_tx', topic, {
+    instanceName: 'tx-c',
+    ...FAST_CLIENT,
   });
-  await consumer.start();
   const received = (body: string): MessageExt[] => got.filter((m) => m.body.toString() === body);
   /** A plain message after which everything stored before it has been consumed. */
   const barrier = async (name: string): Promise<void> => {

@@ -10,6 +10,12 @@ import { tempDir } from '../../helpers/temp-dir.js';
 import { waitFor } from '../../helpers/wait.js';
 import type { BrokerController } from '../../../src/broker/broker-controller.js';
 import { Admin } from '../../../src/client/admin/admin.js';
+import {
+  ConsumeConcurrentlyStatus,
+  PushConsumer,
+  type MessageExt,
+  type PushConsumerOptions,
+} from '../../../src/index.js';
 
 export interface TestCluster {
   namesrvAddr: string;
@@ -64,6 +70,35 @@ export const FAST_CLIENT = { heartbeatBrokerInterval: 500, pollNameServerInterva
 export function track<T extends { shutdown(): Promise<void> }>(client: T): T {
   after(() => client.shutdown());
   return client;
+}
+
+/**
+ * A started push consumer of `topic` (subscription `expr`, from the first offset) whose listener
+ * collects every message it gets into `got`; shut down after the suite.
+ */
+export async function collectingConsumer(
+  c: TestCluster,
+  group: string,
+  topic: string,
+  opts: Partial<PushConsumerOptions> = {},
+  expr = '*',
+): Promise<{ consumer: PushConsumer; got: MessageExt[] }> {
+  const got: MessageExt[] = [];
+  const consumer = track(
+    new PushConsumer({
+      consumerGroup: group,
+      namesrvAddr: c.namesrvAddr,
+      consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+      ...opts,
+    }),
+  );
+  consumer.subscribe(topic, expr);
+  consumer.registerMessageListener((msgs) => {
+    got.push(...msgs);
+    return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+  });
+  await consumer.start();
+  return { consumer, got };
 }
 
 /** Creates a topic on every broker and waits until the NameServer routes it with all of them. */
