@@ -11,7 +11,9 @@ import { ConsumeQueue } from './consume-queue.js';
 export class ConsumeQueueStore {
   readonly table = new Map<string, Map<number, ConsumeQueue>>();
   private readonly dirty = new Set<ConsumeQueue>();
-  private writeScheduled = false;
+  /** The pending 10 ms write pass, if any (cancelled by close, which writes at once). */
+  private writeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
   /** Units dispatched since the last flushAll (flushConsumeQueueLeastPages). */
   unitsSinceFlush = 0;
   private writing: Promise<void> | undefined;
@@ -89,10 +91,9 @@ export class ConsumeQueueStore {
     if (added) {
       this.unitsSinceFlush++;
       this.dirty.add(cq);
-      if (!this.writeScheduled) {
-        this.writeScheduled = true;
+      if (!this.writeTimer && !this.closed) {
         // Units are readable from memory at once; writing them in 10 ms batches saves syscalls.
-        setTimeout(() => void this.writeDirty(), 10);
+        this.writeTimer = setTimeout(() => void this.writeDirty(), 10);
       }
     }
     return added;
@@ -100,7 +101,9 @@ export class ConsumeQueueStore {
 
   /** Hands every dirty tail to the kernel. */
   async writeDirty(): Promise<void> {
-    this.writeScheduled = false;
+    clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+    if (this.closed) return;
     while (this.writing) await this.writing;
     const batch = [...this.dirty];
     this.dirty.clear();
@@ -145,7 +148,10 @@ export class ConsumeQueueStore {
     await this.fs.rmdir(join(this.rootDir, topic)).catch(() => undefined);
   }
 
+  /** Writes what is pending, then closes every queue; no write pass runs after this. */
   async close(): Promise<void> {
+    await this.writeDirty();
+    this.closed = true;
     for (const cq of this.all()) await cq.close();
   }
 }
