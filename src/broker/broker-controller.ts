@@ -10,7 +10,8 @@ import { PeriodicTask } from '../common/periodic-task.js';
 import { RemotingServer } from '../remoting/remoting-server.js';
 import { RemotingClient } from '../remoting/remoting-client.js';
 import { RequestDispatcher } from '../remoting/dispatcher.js';
-import { createRequest } from '../remoting/remoting-command.js';
+import { createRequest, type RemotingCommand } from '../remoting/remoting-command.js';
+import type { Channel } from '../remoting/channel.js';
 import type { NettyServerConfig } from '../remoting/netty-server-config.js';
 import { nettyServerConfigSchema } from '../remoting/netty-server-config.js';
 import { RequestCode } from '../protocol/request-code.js';
@@ -370,6 +371,21 @@ export class BrokerController {
         body: encodeMessageExt(asReal, encodeProperties),
       }),
     );
+  }
+
+  /**
+   * Sends a request to a client on its own connection and waits for the answer (upstream's
+   * Broker2Client). The answer comes back to whichever server accepted that connection (main or
+   * VIP port), so the call goes through that one.
+   */
+  callClient(channel: Channel, request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    const owner = this.fastServer?.channels.has(channel) ? this.fastServer : this.server;
+    return owner.invoke(channel, request, timeoutMs);
+  }
+
+  /** Sends a oneway request to a client; false when its connection is closed. */
+  notifyClient(channel: Channel, request: RemotingCommand): boolean {
+    return this.server.invokeOneway(channel, request);
   }
 
   private notifyConsumerIdsChanged(group: ConsumerGroupInfo): void {

@@ -12,9 +12,13 @@ import { queryMessageHandlers } from './processors/query-message-processor.js';
 import { adminOffsetHandlers } from './processors/admin-offset-processor.js';
 import { adminTopicHandlers } from './processors/admin-topic-processor.js';
 import { adminInspectHandlers } from './processors/admin-inspect-processor.js';
+import { adminQueryHandlers } from './processors/admin-query-processor.js';
+import { queryConsumeQueueHandler } from './processors/admin-consume-queue-processor.js';
+import { adminMaintenanceHandlers } from './processors/admin-maintenance-processor.js';
 import { consumerSendBackHandler } from './processors/consumer-send-back-processor.js';
 import { endTransactionHandler } from './processors/end-transaction-processor.js';
 import { lockBatchHandlers } from './processors/lock-batch-processor.js';
+import { adminClientCallHandlers } from './processors/admin-client-call-processor.js';
 import type { BrokerController } from './broker-controller.js';
 
 const NAMESRV_ONLY = 'a NameServer request';
@@ -69,21 +73,6 @@ export const UNSUPPORTED: Partial<Record<RequestCodeName, string>> = {
   WHO_CONSUME_THE_MESSAGE: LEGACY,
   SEND_REPLY_MESSAGE: 'request-reply messages are not supported yet',
   SEND_REPLY_MESSAGE_V2: 'request-reply messages are not supported yet',
-  RESUME_CHECK_HALF_MESSAGE: 'transactional messages are not implemented yet',
-  INVOKE_BROKER_TO_RESET_OFFSET: 'offset reset through the broker is not implemented yet',
-  INVOKE_BROKER_TO_GET_CONSUMER_STATUS: 'consumer status through the broker is not implemented yet',
-  QUERY_CONSUME_TIME_SPAN: 'not implemented yet',
-  CLEAN_EXPIRED_CONSUMEQUEUE: 'not implemented yet',
-  CLEAN_UNUSED_TOPIC: 'not implemented yet',
-  DELETE_EXPIRED_COMMITLOG: 'not implemented yet',
-  GET_CONSUMER_RUNNING_INFO: 'not implemented yet',
-  CONSUME_MESSAGE_DIRECTLY: 'not implemented yet',
-  QUERY_CORRECTION_OFFSET: 'not implemented yet',
-  CLONE_GROUP_OFFSET: 'not implemented yet',
-  VIEW_BROKER_STATS_DATA: 'not implemented yet',
-  GET_BROKER_CONSUME_STATS: 'not implemented yet',
-  QUERY_CONSUME_QUEUE: 'not implemented yet',
-  GET_ALL_PRODUCER_INFO: 'not implemented yet',
 };
 
 export interface RegisterOptions {
@@ -102,12 +91,18 @@ export function registerBrokerProcessors(
   const offsets = adminOffsetHandlers(b);
   const topics = adminTopicHandlers(b);
   const inspect = adminInspectHandlers(b);
+  const maintenance = adminMaintenanceHandlers(b);
   const locks = lockBatchHandlers(b);
+  const clientCalls = adminClientCallHandlers(b);
   const C = RequestCode;
 
   for (const [name, reason] of Object.entries(UNSUPPORTED)) {
     d.registerUnsupported(RequestCode[name as RequestCodeName], reason);
   }
+  d.register(C.CLEAN_EXPIRED_CONSUMEQUEUE, maintenance.cleanExpiredConsumeQueue)
+    .register(C.CLEAN_UNUSED_TOPIC, maintenance.cleanUnusedTopic)
+    .register(C.DELETE_EXPIRED_COMMITLOG, maintenance.deleteExpiredCommitLog)
+    .register(C.RESUME_CHECK_HALF_MESSAGE, maintenance.resumeCheckHalfMessage);
   d.register(C.SEND_MESSAGE, b.sendProcessor.handle)
     .register(C.SEND_MESSAGE_V2, b.sendProcessor.handle)
     .register(C.SEND_BATCH_MESSAGE, b.sendProcessor.handle)
@@ -143,7 +138,20 @@ export function registerBrokerProcessors(
     .register(C.CONSUMER_SEND_MSG_BACK, consumerSendBackHandler(b))
     .register(C.END_TRANSACTION, endTransactionHandler(b))
     .register(C.LOCK_BATCH_MQ, locks.lock)
-    .register(C.UNLOCK_BATCH_MQ, locks.unlock);
+    .register(C.UNLOCK_BATCH_MQ, locks.unlock)
+    .register(C.GET_CONSUMER_RUNNING_INFO, clientCalls.runningInfo)
+    .register(C.CONSUME_MESSAGE_DIRECTLY, clientCalls.consumeMessageDirectly)
+    .register(C.INVOKE_BROKER_TO_RESET_OFFSET, clientCalls.resetOffset)
+    .register(C.INVOKE_BROKER_TO_GET_CONSUMER_STATUS, clientCalls.consumerStatus);
+
+  const adminQuery = adminQueryHandlers(b);
+  d.register(C.QUERY_CONSUME_TIME_SPAN, adminQuery.consumeTimeSpan)
+    .register(C.QUERY_CORRECTION_OFFSET, adminQuery.correctionOffset)
+    .register(C.CLONE_GROUP_OFFSET, adminQuery.cloneGroupOffset)
+    .register(C.VIEW_BROKER_STATS_DATA, adminQuery.viewStats)
+    .register(C.GET_BROKER_CONSUME_STATS, adminQuery.brokerConsumeStats)
+    .register(C.QUERY_CONSUME_QUEUE, queryConsumeQueueHandler(b))
+    .register(C.GET_ALL_PRODUCER_INFO, adminQuery.allProducerInfo);
 
   if (options.fastPort) d.registerUnsupported(C.PULL_MESSAGE, 'pull on the main port, not the VIP port');
   else d.register(C.PULL_MESSAGE, b.pullProcessor.handle);

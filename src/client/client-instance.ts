@@ -36,6 +36,7 @@ import type { MessageExt } from './message/message-ext.js';
 import type { CheckTransactionStateRequestHeader } from '../protocol/broker-headers.js';
 import type { HeaderOf } from '../protocol/header.js';
 import type { ConsumerRunningInfo } from './consumer/consumer-running-info.js';
+import type { ConsumeMessageDirectlyResult } from '../protocol/admin-call-bodies.js';
 
 export type CheckTransactionStateRequest = HeaderOf<typeof CheckTransactionStateRequestHeader.fields>;
 
@@ -67,6 +68,11 @@ export interface ConsumerInner {
   runningInfo(): ConsumerRunningInfo;
   /** Committed offsets of the topic's queues this consumer holds (GET_CONSUMER_STATUS_FROM_CLIENT). */
   consumerStatus(topic: string): [MessageQueue, number][];
+  /**
+   * CONSUME_MESSAGE_DIRECTLY: runs the listener once on `msg` (stored on `brokerName`) and reports
+   * its answer. Push consumers only: a lite pull consumer has no listener.
+   */
+  consumeMessageDirectly?(msg: MessageExt, brokerName: string): Promise<ConsumeMessageDirectlyResult>;
 }
 
 /** Used when the route of a new topic is missing: the auto-create template, as upstream. */

@@ -4,11 +4,11 @@
  * - RESET_CONSUMER_CLIENT_OFFSET: an admin reset the group's offsets of a topic;
  * - GET_CONSUMER_RUNNING_INFO: the consumer's config, subscriptions and queues (mqadmin consumerStatus);
  * - GET_CONSUMER_STATUS_FROM_CLIENT: the consumer's offsets of a topic;
+ * - CONSUME_MESSAGE_DIRECTLY: run the push consumer's listener once on the stored message in the
+ *   body (mqadmin consumeMessage) and report its answer;
  * - CHECK_TRANSACTION_STATE (oneway): the broker asks the transaction producer of the half
  *   message's group (its PGROUP property) for the outcome; the producer answers with a oneway
  *   END_TRANSACTION (transaction-producer.ts).
- * CONSUME_MESSAGE_DIRECTLY comes with the direct-consume tool (a later issue) and is declared
- * unsupported until then.
  */
 import { errorMessage } from '../common/errors.js';
 import { MessageProperty } from '../common/message/message-const.js';
@@ -18,12 +18,14 @@ import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
 import {
   CheckTransactionStateRequestHeader,
+  ConsumeMessageDirectlyResultRequestHeader,
   ConsumerGroupRequestHeader,
   GetConsumerRunningInfoRequestHeader,
   GetConsumerStatusRequestHeader,
   ResetOffsetRequestHeader,
 } from '../protocol/broker-headers.js';
 import { decodeResetOffsetBody, jsonBody } from '../protocol/admin-bodies.js';
+import { encodeConsumeMessageDirectlyResult } from '../protocol/admin-call-bodies.js';
 import { decodeHeader, failure, isErrorResponse, success } from '../protocol/request-helpers.js';
 import type { MQClientInstance } from './client-instance.js';
 import { encodeConsumerRunningInfo } from './consumer/consumer-running-info.js';
@@ -79,6 +81,36 @@ export function createClientDispatcher(instance: MQClientInstance): RequestDispa
     });
   };
 
+  const consumeMessageDirectly: RequestHandler = async (request, ctx) => {
+    const h = decodeHeader(request, ConsumeMessageDirectlyResultRequestHeader);
+    if (isErrorResponse(h)) return h;
+    const consumer = instance.consumer(h.consumerGroup);
+    if (!consumer) {
+      return failure(
+        request,
+        ResponseCode.SYSTEM_ERROR,
+        `The Consumer Group <${h.consumerGroup}> not exist in this consumer`,
+      );
+    }
+    if (!consumer.consumeMessageDirectly) {
+      return failure(
+        request,
+        ResponseCode.SYSTEM_ERROR,
+        `The Consumer Group <${h.consumerGroup}> is not a push consumer: it has no listener to run`,
+      );
+    }
+    let stored;
+    try {
+      stored = request.body ? decodeRecords(request.body)[0] : undefined;
+    } catch (err) {
+      return failure(request, ResponseCode.SYSTEM_ERROR, `bad message in the body: ${errorMessage(err)}`);
+    }
+    if (!stored) return failure(request, ResponseCode.SYSTEM_ERROR, 'no message in the body');
+    const brokerName = h.brokerName ?? instance.findBrokerNameByAddr(ctx.channel.remoteAddress) ?? '';
+    const result = await consumer.consumeMessageDirectly(new MessageExt(stored, brokerName), brokerName);
+    return success(request, { body: encodeConsumeMessageDirectlyResult(result) });
+  };
+
   const checkTransactionState: RequestHandler = (request, ctx) => {
     const h = CheckTransactionStateRequestHeader.decode(request.extFields);
     const stored = request.body ? decodeRecords(request.body)[0] : undefined;
@@ -111,7 +143,7 @@ export function createClientDispatcher(instance: MQClientInstance): RequestDispa
     .register(RequestCode.GET_CONSUMER_RUNNING_INFO, runningInfo)
     .register(RequestCode.GET_CONSUMER_STATUS_FROM_CLIENT, consumerStatus)
     .register(RequestCode.CHECK_TRANSACTION_STATE, checkTransactionState)
-    .registerUnsupported(RequestCode.CONSUME_MESSAGE_DIRECTLY, 'not implemented yet')
+    .register(RequestCode.CONSUME_MESSAGE_DIRECTLY, consumeMessageDirectly)
     .registerUnsupported(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, 'request-reply is not supported');
   return d;
 }

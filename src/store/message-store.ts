@@ -35,6 +35,7 @@ import { LockFile } from './lock-file.js';
 import type { RecoveryReport } from './recovery/commitlog-recovery.js';
 import { recoverStore } from './recovery/store-recovery.js';
 import { CleanService } from './cleanup/clean-service.js';
+import { cleanExpiredConsumeQueues, unusedTopics, type ExpiredCleanResult } from './cleanup/queue-cleanup.js';
 import { MessageReader } from './get-message.js';
 import { StoreLookups } from './store-lookups.js';
 import { StoreStats } from './store-stats.js';
@@ -347,6 +348,25 @@ export class MessageStore {
     return this.lookups.getUnit(topic, queueId, offset);
   }
 
+  hasConsumeQueue(topic: string, queueId: number): boolean {
+    return this.consumeQueues.find(topic, queueId) !== undefined;
+  }
+
+  /**
+   * Raw 20-byte units from `index`, at most `count` but fewer at a file or read-block boundary (ask
+   * again from where they end); undefined when the queue does not exist or `index` is outside it.
+   */
+  getConsumeQueueUnits(
+    topic: string,
+    queueId: number,
+    index: number,
+    count: number,
+  ): Promise<Buffer | undefined> {
+    const cq = this.consumeQueues.find(topic, queueId);
+    if (!cq || index < cq.minOffset || index >= cq.maxOffset) return Promise.resolve(undefined);
+    return cq.readUnits(index, count);
+  }
+
   async getCommitLogOffsetInQueue(topic: string, queueId: number, offset: number): Promise<number> {
     return (await this.getUnit(topic, queueId, offset))?.[0] ?? 0;
   }
@@ -426,6 +446,19 @@ export class MessageStore {
       n++;
     }
     return n;
+  }
+
+  /** Upstream cleanExpiredConsumerQueue: drops queues pointing only below the CommitLog minimum. */
+  cleanExpiredConsumerQueue(): Promise<ExpiredCleanResult> {
+    return cleanExpiredConsumeQueues(this.commitLog.minOffset(), this.consumeQueues, this.fs, this.log);
+  }
+
+  /** Upstream cleanUnusedTopic: deletes the queues of topics not in `topics` (broker state kept). */
+  async cleanUnusedTopic(topics: ReadonlySet<string>): Promise<string[]> {
+    const unused = unusedTopics(this.consumeQueues.table.keys(), topics);
+    await this.deleteTopics(unused);
+    if (unused.length > 0) this.log.info({ topics: unused }, 'cleanUnusedTopic: queues deleted');
+    return unused;
   }
 
   executeDeleteFilesManually(): void {

@@ -31,6 +31,7 @@ import {
   type TopicOffset,
 } from '../../protocol/admin-bodies.js';
 import type { BrokerController } from '../broker-controller.js';
+import { countsTopic, queueOffsetTable } from '../consume-stats.js';
 
 /** Broker keys a remote admin may change at runtime; everything else is refused. */
 export const REMOTELY_UPDATABLE_KEYS: ReadonlySet<string> = new Set([
@@ -141,26 +142,12 @@ export function adminInspectHandlers(
       const h = decodeHeader(request, GetConsumeStatsRequestHeader);
       if (isErrorResponse(h)) return h;
       const topics = h.topic ? [h.topic] : [...b.offsets.topicsOfGroup(h.consumerGroup)];
-      const online = b.consumers.get(h.consumerGroup);
       const table: [MessageQueue, OffsetWrapper][] = [];
       let consumeTps = 0;
       for (const topic of topics) {
         const tc = b.topics.select(topic);
-        if (!tc) continue;
-        if (online && online.subscriptions.size > 0 && !online.subscriptions.has(topic)) continue;
-        for (let q = 0; q < tc.readQueueNums; q++) {
-          const brokerOffset = Math.max(0, b.store.getMaxOffsetInQueue(topic, q));
-          const consumerOffset = Math.max(0, b.offsets.query(h.consumerGroup, topic, q));
-          let lastTimestamp = 0;
-          if (consumerOffset > 0) {
-            const ts = await b.store.getMessageStoreTimeStamp(topic, q, consumerOffset - 1);
-            if (ts > 0) lastTimestamp = ts;
-          }
-          table.push([
-            { topic, brokerName: b.config.brokerName, queueId: q },
-            { brokerOffset, consumerOffset, lastTimestamp },
-          ]);
-        }
+        if (!tc || !countsTopic(b, h.consumerGroup, topic)) continue;
+        table.push(...(await queueOffsetTable(b, h.consumerGroup, topic, tc.readQueueNums)));
         consumeTps += b.stats.consumeTps(h.consumerGroup, topic);
       }
       return success(request, { body: encodeConsumeStats({ offsetTable: table, consumeTps }) });

@@ -196,7 +196,7 @@ export class SendMessageProcessor {
         properties: appendProperty(h.properties ?? '', MessageProperty.CLUSTER, b.config.brokerClusterName),
         reconsumeTimes: h.reconsumeTimes ?? 0,
       });
-      return this.replyWhenStored(put, request, ctx, queueId);
+      return this.replyWhenStored(put, request, ctx, queueId, h.topic);
     }
 
     const target = this.retryOrDlq(request, h, queueId);
@@ -229,7 +229,7 @@ export class SendMessageProcessor {
       reconsumeTimes: h.reconsumeTimes ?? 0,
     };
     const put = b.putMessage(prepared ? toHalfMessage(msg) : msg);
-    return this.replyWhenStored(put, request, ctx, target.queueId);
+    return this.replyWhenStored(put, request, ctx, target.queueId, target.topic);
   }
 
   /** Counts the put as in flight and answers once the store has; no reply now. */
@@ -238,11 +238,14 @@ export class SendMessageProcessor {
     request: RemotingCommand,
     ctx: RequestContext,
     queueId: number,
+    topic: string,
   ): null {
     this.inflight++;
     put.then(
       (r) => {
         this.inflight--;
+        // Stored (PUT_OK or a flush/slave timeout): counted for VIEW_BROKER_STATS_DATA, as upstream.
+        if (r.appendResult) this.broker.stats.put(topic, r.appendResult.msgNum, r.appendResult.wroteBytes);
         let response: RemotingCommand;
         try {
           response = this.answer(request, r, queueId);

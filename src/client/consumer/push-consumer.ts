@@ -47,6 +47,7 @@ import type { RebalanceImpl, PullRequest, RebalanceHost } from './rebalance-impl
 import { openConsumerState } from './consumer-state.js';
 import { computePullFromWhere, runningInfoOf } from './consumer-support.js';
 import type { ConsumerRunningInfo } from './consumer-running-info.js';
+import { consumeMessageDirectly, type DirectListener as Listener } from './consume-message-directly.js';
 
 export type { PushConsumerOptions };
 
@@ -61,9 +62,6 @@ const MIB = 1024 * 1024;
 const ORDERLY_HANDOVER_WAIT_MS = 1000;
 const LOCK_RETRY_FIRST_MS = 1000;
 const LOCK_RETRY_MAX_MS = 20_000;
-
-type Listener =
-  { orderly: false; fn: MessageListenerConcurrently } | { orderly: true; fn: MessageListenerOrderly };
 
 export class PushConsumer {
   readonly config: ConsumerConfig;
@@ -291,6 +289,8 @@ export class PushConsumer {
       resetOffset: (topic, offsets) => this.resetOffset(topic, offsets),
       runningInfo: () => this.runningInfo(),
       consumerStatus: (topic) => this.offsetStore?.offsetsOf(topic) ?? [],
+      consumeMessageDirectly: (msg, brokerName) =>
+        consumeMessageDirectly(this.listener!, this.group, msg, brokerName),
     };
   }
 
