@@ -6,7 +6,8 @@
  *
  *   --repeat=N     run the sequence N times (default 3); figures are medians, `<figure>_best` the
  *                  best run: other work on this two-core machine moves every figure from run to run
- *   --only=a,b     cases: probe, async_100b, async_1k (with read_1k), async_4k, sync, rss, restart
+ *   --only=a,b     cases: probe, async_100b, async_1k (with read_1k and read_1k_concurrent), async_4k,
+ *                  sync, rss, restart
  *   --config=JSON  store config overrides for every case, e.g. '{"commitLogDirectIo":false}'
  *   --tsx          run the TypeScript sources through tsx instead of a compiled build
  *
@@ -82,6 +83,7 @@ async function once(): Promise<Record<string, number>> {
     const s1k = await asyncCase(ctx, 'async_1k', 1024, 1024 * MiB);
     await s1k.reput.caughtUp();
     await readCase(ctx, s1k, 'read_1k');
+    await readCase(ctx, s1k, 'read_1k_concurrent', true);
     await s1k.shutdown();
   }
   if (want('async_4k')) await (await asyncCase(ctx, 'async_4k', 4096, 1024 * MiB)).shutdown();

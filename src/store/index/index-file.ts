@@ -234,7 +234,7 @@ export class IndexFile {
   /** Writes pending entries, then dirty slot pages, then the header; `sync` adds fdatasync between. */
   async write(sync: boolean): Promise<void> {
     while (this.writing) await this.writing;
-    this.writing = this.doWrite(sync);
+    this.writing = this.doWrite(sync, false);
     try {
       await this.writing;
     } finally {
@@ -242,7 +242,23 @@ export class IndexFile {
     }
   }
 
-  private async doWrite(sync: boolean): Promise<void> {
+  /**
+   * Hands pending entries to the kernel and nothing else: bounds the memory they take between
+   * checkpoints without copying the slot table each time (random keys dirty all of its 20 MB).
+   * Slots and header follow at the next write(); until then the file on disk is the previous
+   * write's, with entries past its count that a restart overwrites as it re-dispatches them.
+   */
+  async writeEntries(): Promise<void> {
+    while (this.writing) await this.writing;
+    this.writing = this.doWrite(false, true);
+    try {
+      await this.writing;
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  private async doWrite(sync: boolean, entriesOnly: boolean): Promise<void> {
     const len = this.pendingLen;
     const header = { ...this.header };
     if (len > 0) {
@@ -252,6 +268,7 @@ export class IndexFile {
       this.pendingLen -= len;
       this.pendingFrom += len / INDEX_ENTRY_SIZE;
     }
+    if (entriesOnly) return;
     if (sync) await this.fs.fdatasync(this.fd);
     const slots = this.slots;
     const dirty = this.dirtyPages;

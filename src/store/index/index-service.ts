@@ -94,7 +94,7 @@ export class IndexService {
       this.writeScheduled = true;
       setImmediate(() => {
         this.writeScheduled = false;
-        last.write(false).catch((err: unknown) => this.log.error({ err }, 'index write failed'));
+        last.writeEntries().catch((err: unknown) => this.log.error({ err }, 'index write failed'));
       });
     }
   }

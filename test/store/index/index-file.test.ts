@@ -112,6 +112,39 @@ test('reopened after a crash: slots pointing past the header count are walked ba
   await h.close();
 });
 
+test('writeEntries hands entries over but leaves slots and header as the last full write', async () => {
+  const path = tempFile();
+  const f = await IndexFile.create(nodeStoreFs, path, SLOTS, ENTRIES);
+  const t0 = 1_700_000_000_000;
+  const a = indexKeyHash('T#a');
+  f.putKey(a, 100, t0);
+  await f.write(false);
+  f.putKey(a, 200, t0 + 1000);
+  f.putKey(indexKeyHash('T#b'), 300, t0 + 2000);
+  await f.writeEntries();
+  assert.equal(f.pendingBytes, 0, 'nothing pending after the entries went out');
+  // Readers still see every key: the newest file answers from its in-memory slots.
+  const live: number[] = [];
+  await f.selectPhyOffsets('T#a', 32, 0, Number.MAX_SAFE_INTEGER, live);
+  assert.deepEqual(live, [200, 100]);
+  const raw = readFileSync(path);
+  assert.equal(raw.readInt32BE(36), 2, 'header count still that of the full write');
+  assert.equal(readInt64(raw, 24), 100, 'endPhyOffset too: a restart re-dispatches from there');
+  assert.equal(raw.readInt32BE(INDEX_HEADER_SIZE + (a % SLOTS) * 4), 1, 'slot not rewritten');
+  const second = INDEX_HEADER_SIZE + SLOTS * 4 + 2 * INDEX_ENTRY_SIZE;
+  assert.equal(readInt64(raw, second + 4), 200, 'entry 2 is on disk');
+  // A crash now: the reopened file serves what its header counts and appends over entry 2.
+  await f.close();
+  const g = await IndexFile.open(nodeStoreFs, path, SLOTS, ENTRIES, true);
+  assert.equal(g.header.indexCount, 2);
+  g.putKey(a, 250, t0 + 1000);
+  await g.write(true);
+  const out: number[] = [];
+  await g.selectPhyOffsets('T#a', 32, 0, Number.MAX_SAFE_INTEGER, out);
+  assert.deepEqual(out, [250, 100]);
+  await g.close();
+});
+
 test('a full file refuses more keys; a short file reads as empty slots', async () => {
   const path = tempFile();
   const f = await IndexFile.create(nodeStoreFs, path, SLOTS, 4);
