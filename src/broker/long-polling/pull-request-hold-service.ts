@@ -21,7 +21,14 @@ export interface HeldPull {
 }
 
 export class PullRequestHoldService extends Service {
+  /**
+   * Parked pulls by queue. A queue's entry and its array stay once created (queues are few) and
+   * are emptied in place: a Map whose entries came and went with every pull rehashed into fresh
+   * tables, and the dropped tables kept answered pulls alive through young-generation collections.
+   */
   private readonly held = new Map<string, HeldPull[]>();
+  private parked = 0;
+  private readonly ready: HeldPull[] = [];
 
   constructor(
     checkIntervalMs: number,
@@ -45,13 +52,12 @@ export class PullRequestHoldService extends Service {
       this.held.set(key, list);
     }
     list.push(pull);
+    this.parked++;
   }
 
   /** Number of parked pulls (inspection, tests). */
   get size(): number {
-    let n = 0;
-    for (const list of this.held.values()) n += list.length;
-    return n;
+    return this.parked;
   }
 
   /**
@@ -60,28 +66,35 @@ export class PullRequestHoldService extends Service {
    */
   notifyMessageArriving(topic: string, queueId: number, maxOffset: number, tagsCode?: number): void {
     // Called for every dispatched message: nothing parked is the common case, answer it cheaply.
-    if (this.held.size === 0) return;
-    const key = PullRequestHoldService.key(topic, queueId);
-    const list = this.held.get(key);
+    if (this.parked === 0) return;
+    const list = this.held.get(PullRequestHoldService.key(topic, queueId));
     if (!list || list.length === 0) return;
     const now = Date.now();
-    const keep: HeldPull[] = [];
-    const ready: HeldPull[] = [];
-    for (const pull of list) {
+    // Woken pulls may park again (into this same list) while being answered: take them out first.
+    const ready = this.ready.length === 0 ? this.ready : [];
+    let kept = 0;
+    for (let i = 0; i < list.length; i++) {
+      const pull = list[i]!;
       if (pull.channel.isClosed) continue;
       const arrived =
         maxOffset > pull.pullFromThisOffset &&
         (tagsCode === undefined || pull.filter.isMatchedByConsumeQueue(tagsCode));
       if (arrived || now >= pull.deadline) ready.push(pull);
-      else keep.push(pull);
+      else list[kept++] = pull;
     }
-    if (keep.length > 0) this.held.set(key, keep);
-    else this.held.delete(key);
-    for (const pull of ready) this.wake(pull);
+    this.parked -= list.length - kept;
+    list.length = kept;
+    for (let i = 0; i < ready.length; i++) this.wake(ready[i]!);
+    ready.length = 0;
   }
 
   protected onRun(): void {
-    for (const key of [...this.held.keys()]) {
+    for (const [key, list] of [...this.held]) {
+      // Queues nobody waits on any more (deleted topics, gone consumers) leave here, once a scan.
+      if (list.length === 0) {
+        this.held.delete(key);
+        continue;
+      }
       const at = key.lastIndexOf('@');
       const topic = key.slice(0, at);
       const queueId = Number(key.slice(at + 1));
@@ -93,6 +106,7 @@ export class PullRequestHoldService extends Service {
   wakeAll(): void {
     const all = [...this.held.values()].flat();
     this.held.clear();
+    this.parked = 0;
     for (const pull of all) if (!pull.channel.isClosed) this.wake(pull);
   }
 }

@@ -5,8 +5,11 @@
  * nothing past 5 until 5 is done, so a restart re-delivers 5 (at least once), never skips it.
  *
  * Pulls of one queue arrive in offset order, so the messages sit in an array in offset order
- * with a head index: finishing marks an entry, the head moves past finished entries, and the
- * array is compacted now and then. Every operation is O(1) amortized.
+ * with a head index: finishing marks an entry, the head moves past finished entries (clearing
+ * their slots, so a consumed message is not kept), and the array is compacted now and then. An
+ * offset is found by binary search from the head. No Map: one with an entry per message rehashed
+ * into fresh tables as messages came and went, and the tables it dropped kept consumed messages
+ * alive through young-generation collections.
  *
  * Orderly consumption takes messages from the head (takeMessages), one batch at a time, and
  * either finishes them (removeMessages: the offset after them may be committed) or puts them back
@@ -33,9 +36,10 @@ export const REBALANCE_LOCK_MAX_LIVE_TIME_MS = 30_000;
 const COMPACT_AT = 1024;
 
 export class ProcessQueue {
-  private entries: Entry[] = [];
+  /** Offset order; slots before `head` are cleared, entries from `head` on are all present. */
+  private entries: (Entry | undefined)[] = [];
   private head = 0;
-  private readonly byOffset = new Map<number, Entry>();
+  private unfinished = 0;
   private bytes = 0;
   /** Highest offset ever put. */
   queueOffsetMax = 0;
@@ -49,7 +53,7 @@ export class ProcessQueue {
 
   /** Messages pulled and not finished. */
   get msgCount(): number {
-    return this.byOffset.size;
+    return this.unfinished;
   }
 
   /** Body bytes of those messages. */
@@ -57,23 +61,42 @@ export class ProcessQueue {
     return this.bytes;
   }
 
-  /** Adds pulled messages (already present offsets are ignored). */
+  private at(i: number): Entry {
+    return this.entries[i]!;
+  }
+
+  /** The entry of `offset` at or after the head, finished or not. */
+  private find(offset: number): Entry | undefined {
+    let lo = this.head;
+    let hi = this.entries.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = this.at(mid);
+      if (e.offset === offset) return e;
+      if (e.offset < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  /** Adds pulled messages (offsets already held are ignored). */
   putMessages(msgs: readonly MessageExt[]): void {
     for (const msg of msgs) {
       const offset = msg.queueOffset;
-      if (this.byOffset.has(offset)) continue;
+      const n = this.entries.length;
+      const last = n > this.head ? this.at(n - 1) : undefined;
       const entry: Entry = { offset, msg, done: false, taken: false };
-      this.byOffset.set(offset, entry);
-      this.bytes += msg.body.length;
-      const last = this.entries[this.entries.length - 1];
       if (!last || last.offset < offset) {
         this.entries.push(entry);
       } else {
+        if (this.find(offset)) continue;
         // Out of order (never from one pull loop): keep the array sorted.
-        let i = this.entries.length;
-        while (i > this.head && this.entries[i - 1]!.offset > offset) i--;
+        let i = n;
+        while (i > this.head && this.at(i - 1).offset > offset) i--;
         this.entries.splice(i, 0, entry);
       }
+      this.unfinished++;
+      this.bytes += msg.body.length;
       if (offset > this.queueOffsetMax) this.queueOffsetMax = offset;
     }
   }
@@ -83,26 +106,27 @@ export class ProcessQueue {
    * queueOffsetMax + 1 when none is left; -1 when the queue held nothing.
    */
   removeMessages(msgs: readonly MessageExt[]): number {
-    if (this.byOffset.size === 0) return -1;
+    if (this.unfinished === 0) return -1;
     for (const msg of msgs) {
-      const entry = this.byOffset.get(msg.queueOffset);
-      if (!entry) continue;
+      const entry = this.find(msg.queueOffset);
+      if (!entry || entry.done) continue;
       entry.done = true;
-      this.byOffset.delete(entry.offset);
+      this.unfinished--;
       this.bytes -= msg.body.length;
     }
     this.advance();
     this.lastConsumeTimestamp = Date.now();
-    return this.byOffset.size > 0 ? this.entries[this.head]!.offset : this.queueOffsetMax + 1;
+    return this.unfinished > 0 ? this.at(this.head).offset : this.queueOffsetMax + 1;
   }
 
   private advance(): void {
-    while (this.head < this.entries.length && this.entries[this.head]!.done) this.head++;
-    if (this.head === this.entries.length) {
+    const entries = this.entries;
+    while (this.head < entries.length && this.at(this.head).done) entries[this.head++] = undefined;
+    if (this.head === entries.length) {
       this.entries = [];
       this.head = 0;
-    } else if (this.head >= COMPACT_AT && this.head * 2 >= this.entries.length) {
-      this.entries = this.entries.slice(this.head);
+    } else if (this.head >= COMPACT_AT && this.head * 2 >= entries.length) {
+      this.entries = entries.slice(this.head);
       this.head = 0;
     }
   }
@@ -114,7 +138,7 @@ export class ProcessQueue {
   takeMessages(n: number): MessageExt[] {
     const out: MessageExt[] = [];
     for (let i = this.head; i < this.entries.length && out.length < n; i++) {
-      const e = this.entries[i]!;
+      const e = this.at(i);
       if (e.done || e.taken) continue;
       e.taken = true;
       out.push(e.msg);
@@ -125,8 +149,8 @@ export class ProcessQueue {
   /** Orderly: taken messages go back to be taken again (in offset order, as they were). */
   makeMessagesToConsumeAgain(msgs: readonly MessageExt[]): void {
     for (const msg of msgs) {
-      const e = this.byOffset.get(msg.queueOffset);
-      if (e) e.taken = false;
+      const e = this.find(msg.queueOffset);
+      if (e && !e.done) e.taken = false;
     }
   }
 
@@ -137,13 +161,13 @@ export class ProcessQueue {
 
   /** Lowest unfinished offset, if any. */
   get minOffset(): number | undefined {
-    return this.byOffset.size > 0 ? this.entries[this.head]!.offset : undefined;
+    return this.unfinished > 0 ? this.at(this.head).offset : undefined;
   }
 
   /** Highest unfinished offset, if any. */
   get maxOffset(): number | undefined {
     for (let i = this.entries.length - 1; i >= this.head; i--) {
-      if (!this.entries[i]!.done) return this.entries[i]!.offset;
+      if (!this.at(i).done) return this.at(i).offset;
     }
     return undefined;
   }
@@ -159,7 +183,7 @@ export class ProcessQueue {
   clear(): void {
     this.entries = [];
     this.head = 0;
-    this.byOffset.clear();
+    this.unfinished = 0;
     this.bytes = 0;
     this.queueOffsetMax = 0;
   }

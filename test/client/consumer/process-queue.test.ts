@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ProcessQueue } from '../../../src/client/consumer/process-queue.js';
 import type { MessageExt } from '../../../src/client/message/message-ext.js';
 
@@ -132,5 +134,24 @@ describe('ProcessQueue orderly consumption', () => {
     pq.lastLockTimestamp = now;
     assert.equal(pq.isLockExpired(now + 30_000), false);
     assert.equal(pq.isLockExpired(now + 30_001), true);
+  });
+  test('a consumed message is not kept once the head passed it', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const pq = new ProcessQueue();
+    let refs: WeakRef<MessageExt>[] = [];
+    (() => {
+      const m = [0, 1, 2, 3].map((o) => msg(o, 1024));
+      refs = m.map((x) => new WeakRef(x));
+      pq.putMessages(m);
+      assert.equal(pq.removeMessages([m[0]!, m[1]!, m[2]!]), 3);
+    })();
+    await new Promise((r) => setImmediate(r));
+    gc();
+    assert.deepEqual(
+      refs.map((r) => r.deref() !== undefined),
+      [false, false, false, true],
+      'only the unfinished message is still referenced',
+    );
   });
 });
