@@ -63,7 +63,8 @@ export class ConsumeMessageConcurrentlyService implements ConsumeMessageService 
   private head = 0;
   private inflight = 0;
   private readonly freeSlots: number[];
-  private readonly running = new Set<Promise<void>>();
+  /** Listener calls that returned a promise, by slot (a Set with one entry per call churned). */
+  private readonly running: (Promise<void> | undefined)[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
 
@@ -118,12 +119,12 @@ export class ConsumeMessageConcurrentlyService implements ConsumeMessageService 
           this.log.error({ mq: task.mq, err: errorMessage(err) }, 'consume task failed'),
         )
         .finally(() => {
-          this.running.delete(p);
+          this.running[slot] = undefined;
           this.freeSlots.push(slot);
           this.inflight--;
           this.pump();
         });
-      this.running.add(p);
+      this.running[slot] = p;
     }
   }
 
@@ -243,10 +244,11 @@ export class ConsumeMessageConcurrentlyService implements ConsumeMessageService 
     this.head = 0;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    if (awaitMs <= 0 || this.running.size === 0) return;
+    const running = this.running.filter((p) => p !== undefined);
+    if (awaitMs <= 0 || running.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.running]),
+      Promise.allSettled(running),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, awaitMs);
       }),

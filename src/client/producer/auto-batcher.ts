@@ -52,12 +52,18 @@ interface Group {
   wait: boolean;
   entries: Entry[];
   bytes: number;
-  key: string;
 }
 
 export class AutoBatcher {
+  /**
+   * Groups by key, kept once created (one per topic, mode and wait) and emptied when sent: a Map
+   * whose entries came and went every tick rehashed into fresh tables, and tables it dropped kept
+   * sent messages alive through young-generation collections.
+   */
   private readonly groups = new Map<string, Group>();
-  /** The group the previous message joined (still open). */
+  /** Groups holding messages, in the order they got their first. */
+  private readonly open: Group[] = [];
+  /** The group the previous message joined. */
   private last: Group | undefined;
   private scheduled = false;
 
@@ -87,17 +93,17 @@ export class AutoBatcher {
       const key = `${mode}${wait ? 1 : 0}${p.topic}`;
       g = this.groups.get(key);
       if (!g) {
-        g = { topic: p.topic, mode, wait, entries: [], bytes: 0, key };
+        g = { topic: p.topic, mode, wait, entries: [], bytes: 0 };
         this.groups.set(key, g);
       }
       this.last = g;
     }
+    if (g.entries.length === 0) this.open.push(g);
     g.entries.push({ p, timeoutMs, done });
     // An upper bound of the record's size in the batch body (UTF-8 takes at most 3 bytes a unit).
     g.bytes += RECORD_FIXED + p.body.length + p.properties.length * 3;
     if (g.entries.length >= this.config.maxMessages || g.bytes >= this.config.maxBytes) {
-      this.groups.delete(g.key);
-      this.last = undefined;
+      // Sent now; it stays in `open` (empty) until the flush passes it.
       this.sendGroup(g);
     } else if (!this.scheduled) {
       this.scheduled = true;
@@ -105,17 +111,19 @@ export class AutoBatcher {
     }
   }
 
-  /** Sends every group still open (end of the tick). */
+  /** Sends every group still holding messages (end of the tick). */
   private readonly flush = (): void => {
     this.scheduled = false;
-    const groups = [...this.groups.values()];
-    this.groups.clear();
-    this.last = undefined;
-    for (const g of groups) this.sendGroup(g);
+    const open = this.open;
+    for (let i = 0; i < open.length; i++) if (open[i]!.entries.length > 0) this.sendGroup(open[i]!);
+    open.length = 0;
   };
 
+  /** Sends a group's messages and empties it (before sending: a callback may add to it). */
   private sendGroup(g: Group): void {
     const entries = g.entries;
+    g.entries = [];
+    g.bytes = 0;
     if (entries.length === 1) {
       const e = entries[0]!;
       this.engine.send(e.p, g.mode, e.timeoutMs, e.done);
