@@ -59,7 +59,8 @@ export interface ConsumeServiceOptions {
 }
 
 export class ConsumeMessageConcurrentlyService implements ConsumeMessageService {
-  private queue: Task[] = [];
+  /** Tasks waiting, from `head` on; slots before it are cleared (a taken task is not kept). */
+  private queue: (Task | undefined)[] = [];
   private head = 0;
   private inflight = 0;
   private readonly freeSlots: number[];
@@ -95,9 +96,14 @@ export class ConsumeMessageConcurrentlyService implements ConsumeMessageService 
     // A listener that answers synchronously finishes its task inside this loop (no promise per
     // message); one that returns a promise continues on its own chain and pumps again when done.
     while (!this.stopped && this.inflight < this.options.consumeThreadMax && this.head < this.queue.length) {
-      const task = this.queue[this.head++]!;
+      const task = this.queue[this.head]!;
+      this.queue[this.head++] = undefined;
       if (this.head === this.queue.length) {
         this.queue = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+        // A consumer that never runs dry would otherwise grow this array for ever.
+        this.queue = this.queue.slice(this.head);
         this.head = 0;
       }
       if (task.pq.dropped) continue;

@@ -1,5 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { waitFor } from '../../helpers/wait.js';
 import {
   ConsumeConcurrentlyStatus,
@@ -101,6 +103,38 @@ describe('ConsumeMessageConcurrentlyService', () => {
     assert.equal(peak, 3);
     assert.deepEqual(sizes, [4, 4, 4, 4, 4, 4, 4, 2]);
     assert.deepEqual(slots, new Set([1, 2, 3]));
+  });
+
+  test('a task handed to the listener is not kept while others still wait', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const gates: (() => void)[] = [];
+    const { service, pq } = setup(
+      async () => {
+        await new Promise<void>((r) => gates.push(r));
+        return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+      },
+      { max: 1 },
+    );
+    let first: WeakRef<MessageExt> | undefined;
+    (() => {
+      const all = msgs(5);
+      first = new WeakRef(all[0]!);
+      pq.putMessages(all);
+      service.submit(all, pq, mq);
+    })();
+    await waitFor(() => gates.length === 1, 'the first call');
+    gates.shift()!();
+    await waitFor(() => gates.length === 1, 'the second call');
+    // Message 0 is consumed and out of the process queue; three tasks still wait behind.
+    await new Promise((r) => setImmediate(r));
+    gc();
+    assert.equal(first!.deref(), undefined, 'the consumed task is not held by the waiting queue');
+    while (gates.length > 0 || service.backlog > 0) {
+      await waitFor(() => gates.length > 0, 'next call');
+      gates.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
   });
 
   test('the offset never passes a message whose listener has not returned', async () => {
