@@ -218,3 +218,32 @@ test('FrameSink: frames of one tick in one buffer, large bodies passed as they a
   assert.equal(again.length, 1);
   assert.equal(decodeAll(again[0]!)[0]!.opaque, 0, 'the slab keeps serving later frames');
 });
+
+test('ROCKETMQ header strings: repeated, colliding, non-ASCII and empty values all decode exactly', () => {
+  // More distinct short values than the decoder's intern slots, each decoded twice, interleaved
+  // with values that repeat every time (keys, topic) and ones that are not ASCII.
+  const values: string[] = [];
+  for (let i = 0; i < 6000; i++)
+    values.push(i % 7 === 0 ? `主题-${i}` : i % 11 === 0 ? '' : `v${i.toString(36)}`);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < values.length; i++) {
+      const cmd: RemotingCommand = {
+        code: 10,
+        language: 'JAVA',
+        version: 1,
+        opaque: i,
+        flag: 0,
+        remark: i % 13 === 0 ? 'réponse' : undefined,
+        extFields: {
+          topic: 'TopicTest',
+          value: values[i]!,
+          [`k${i % 50}`]: values[(i * 7) % values.length]!,
+        },
+        serializeType: SerializeType.ROCKETMQ,
+      };
+      const back = decodeFrameContent(encodeFrameToBuffer(cmd).subarray(4));
+      assert.deepEqual(back.extFields, cmd.extFields);
+      assert.equal(back.remark, cmd.remark);
+    }
+  }
+});
