@@ -98,34 +98,49 @@ type SliceableBuffer = Buffer & {
 };
 
 /**
- * Strings decoded from headers, by a hash of their bytes: every key and most short values (topic,
- * group, queue id, flags) repeat from one request to the next, so they are found here instead of
- * allocated. A direct-mapped array: a miss overwrites its slot, nothing grows or rehashes.
+ * Header keys decoded once: a direct-mapped table by a hash of the key's bytes (a miss overwrites
+ * its slot; nothing grows or rehashes). Each slot also remembers the last value seen under its
+ * key, reused when the bytes are the same: topic, group, queue id and flags repeat from one request
+ * to the next, offsets and ids do not and cost one failed comparison. Interning every short value
+ * in one table instead thrashed it with those unique values, a cache miss per lookup.
  */
-const INTERN_SLOTS = 2048;
-const INTERN_MAX = 48;
-const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+const KEY_SLOTS = 512;
+const keys: (string | undefined)[] = new Array<string | undefined>(KEY_SLOTS).fill(undefined);
+const lastValues: (string | undefined)[] = new Array<string | undefined>(KEY_SLOTS).fill(undefined);
 
-/** buf[p, end) as a string: interned when short ASCII, else UTF-8. */
-function headerString(buf: SliceableBuffer, p: number, end: number): string {
-  const n = end - p;
-  if (n === 0) return '';
-  if (n > INTERN_MAX) return buf.utf8Slice(p, end);
+/** `s` equals the ASCII bytes buf[p, p + s.length). */
+function sameBytes(s: string, buf: Buffer, p: number): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== buf[p + i]) return false;
+  return true;
+}
+
+/** The slot of the key at buf[p, end) with keys[slot] set to it; -1 for a non-ASCII key. */
+function keySlot(buf: SliceableBuffer, p: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = p; i < end; i++) {
     const c = buf[i]!;
-    if (c >= 0x80) return buf.utf8Slice(p, end);
+    if (c >= 0x80) return -1;
     h = Math.imul(h ^ c, 16777619);
   }
-  const slot = (h ^ n) & (INTERN_SLOTS - 1);
-  const hit = interned[slot];
-  if (hit !== undefined && hit.length === n) {
-    let i = 0;
-    while (i < n && hit.charCodeAt(i) === buf[p + i]) i++;
-    if (i === n) return hit;
+  const slot = (h ^ (end - p)) & (KEY_SLOTS - 1);
+  const k = keys[slot];
+  if (k === undefined || k.length !== end - p || !sameBytes(k, buf, p)) {
+    keys[slot] = buf.latin1Slice(p, end);
+    lastValues[slot] = undefined;
   }
-  const fresh = buf.latin1Slice(p, end);
-  interned[slot] = fresh;
+  return slot;
+}
+
+/** The value at buf[p, end) of the key in `slot`: its last value when the bytes are the same. */
+function valueFor(slot: number, buf: SliceableBuffer, p: number, end: number): string {
+  const n = end - p;
+  if (n === 0) return '';
+  const last = lastValues[slot];
+  if (last !== undefined && last.length === n && n <= 64 && sameBytes(last, buf, p)) return last;
+  const fresh = buf.utf8Slice(p, end);
+  // Kept only when every byte became one character (ASCII): the byte-wise comparison above would
+  // take the decoding of other bytes for a match otherwise.
+  lastValues[slot] = fresh.length === n ? fresh : undefined;
   return fresh;
 }
 
@@ -157,12 +172,16 @@ export function decodeRocketMqHeader(buf: Buffer): Omit<RemotingCommand, 'body'>
       const kl = buf.readInt16BE(p);
       p += 2;
       if (kl < 0 || p + kl + 4 > end) bad('key length past the map');
-      const key = headerString(buf as SliceableBuffer, p, p + kl);
+      const slot = kl > 0 ? keySlot(buf as SliceableBuffer, p, p + kl) : -1;
+      const key = slot >= 0 ? keys[slot]! : (buf as SliceableBuffer).utf8Slice(p, p + kl);
       p += kl;
       const vl = buf.readInt32BE(p);
       p += 4;
       if (vl < 0 || p + vl > end) bad('value length past the map');
-      extFields[key] = headerString(buf as SliceableBuffer, p, p + vl);
+      extFields[key] =
+        slot >= 0
+          ? valueFor(slot, buf as SliceableBuffer, p, p + vl)
+          : (buf as SliceableBuffer).utf8Slice(p, p + vl);
       p += vl;
     }
   }
