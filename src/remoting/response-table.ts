@@ -98,13 +98,19 @@ export class ResponseTable {
   private readonly slots: (Pending | undefined)[] = new Array<Pending | undefined>(SLOTS).fill(undefined);
   /** Calls whose slot was taken when they were added (more than SLOTS calls apart in flight). */
   private readonly overflow = new Map<number, Pending>();
-  private readonly queues: TimeoutQueue[] = [];
+  /** By timeout length; a queue left empty is dropped by the next expiry pass (retries use many lengths). */
+  private readonly queues = new Map<number, TimeoutQueue>();
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerDeadline = Infinity;
 
   get size(): number {
     return this.count;
+  }
+
+  /** Timeout lengths with a queue (inspection, tests). */
+  get timeoutQueues(): number {
+    return this.queues.size;
   }
 
   /** Registers a call; the promise settles with the response, a timeout or a failure. */
@@ -144,9 +150,11 @@ export class ResponseTable {
   }
 
   private queueFor(timeoutMs: number): TimeoutQueue {
-    for (const q of this.queues) if (q.timeoutMs === timeoutMs) return q;
-    const q = new TimeoutQueue(timeoutMs);
-    this.queues.push(q);
+    let q = this.queues.get(timeoutMs);
+    if (!q) {
+      q = new TimeoutQueue(timeoutMs);
+      this.queues.set(timeoutMs, q);
+    }
     return q;
   }
 
@@ -219,7 +227,7 @@ export class ResponseTable {
     this.timerDeadline = Infinity;
     const now = Date.now();
     let next = Infinity;
-    for (const q of this.queues) {
+    for (const [timeoutMs, q] of this.queues) {
       for (let p = q.first(); p !== undefined; p = q.first()) {
         if (p.deadline > now) {
           if (p.deadline < next) next = p.deadline;
@@ -233,6 +241,7 @@ export class ResponseTable {
           undefined,
         );
       }
+      if (q.first() === undefined) this.queues.delete(timeoutMs);
     }
     if (next !== Infinity) this.arm(next);
   }

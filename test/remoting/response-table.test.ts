@@ -93,3 +93,19 @@ test('timeout queue: holes behind a waiting head are dropped when the ring fills
   q.clear(many[0]!);
   assert.equal(q.first(), many[1], 'order kept across the renumbering');
 });
+
+test('queues of timeout lengths nobody waits on any more are dropped by the next expiry pass', async () => {
+  const t = new ResponseTable();
+  // Retries pass what is left of their budget: many distinct lengths, answered at once.
+  for (let o = 1; o <= 500; o++) {
+    t.addCallback(o, 20 + o, 1, 10, 'p', () => {});
+    t.complete(response(o));
+  }
+  let expired = false;
+  t.addCallback(1000, 60_000, 1, 10, 'p', (err) => (expired = err !== undefined));
+  assert.equal(t.timeoutQueues, 501);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(t.timeoutQueues, 1, 'only the length with a call still waiting is left');
+  assert.equal(expired, false);
+  t.failAll(() => new Error('closed'));
+});
