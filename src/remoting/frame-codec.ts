@@ -8,7 +8,7 @@
  * RmqError(FRAME_INVALID); the connection that sent them is closed by its owner.
  */
 import { RmqError, ErrorCode } from '../common/errors.js';
-import { decodeJsonHeader, encodeJsonHeader } from './header-json.js';
+import { decodeJsonHeader, jsonHeaderMaxBytes, writeJsonHeader } from './header-json.js';
 import { decodeRocketMqHeader, rocketMqHeaderMaxBytes, writeRocketMqHeader } from './header-rocketmq.js';
 import { SerializeType, type RemotingCommand } from './remoting-command.js';
 
@@ -58,9 +58,8 @@ export class FrameSink {
       this.ensure(8 + max + (copyBody ? bodyLen : 0));
       headerLen = writeRocketMqHeader(cmd, this.slab, this.pos + 8);
     } else {
-      const header = encodeJsonHeader(cmd);
-      this.ensure(8 + header.length * 3 + (copyBody ? bodyLen : 0));
-      headerLen = this.slab.write(header, this.pos + 8, 'utf8');
+      this.ensure(8 + jsonHeaderMaxBytes(cmd) + (copyBody ? bodyLen : 0));
+      headerLen = writeJsonHeader(cmd, this.slab, this.pos + 8);
     }
     const length = 4 + headerLen + bodyLen;
     if (length > MAX_FRAME_LENGTH || headerLen > 0xffffff) {

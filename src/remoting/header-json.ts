@@ -9,32 +9,73 @@
 import { RmqError, ErrorCode } from '../common/errors.js';
 import { SerializeType, type ExtFields, type RemotingCommand } from './remoting-command.js';
 
-/** Characters JSON.stringify would escape: quote, backslash, controls, lone surrogate halves. */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** JSON.stringify(s) for a string, without its cost when nothing needs escaping (the usual case). */
-function jsonString(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+/** Upper bound of writeJsonHeader's output: JSON escapes take up to 6 bytes per UTF-16 unit. */
+export function jsonHeaderMaxBytes(cmd: RemotingCommand): number {
+  let n = 160 + (cmd.language?.length ?? 0) * 6 + (cmd.remark ? cmd.remark.length * 6 : 0);
+  const ext = cmd.extFields;
+  if (ext) {
+    for (const k in ext) {
+      const v = ext[k];
+      if (v === undefined || v === null) continue;
+      n += 6 + (k.length + (typeof v === 'string' ? v.length : String(v).length)) * 6;
+    }
+  }
+  return n;
 }
 
-export function encodeJsonHeader(cmd: RemotingCommand): string {
-  let s = `{"code":${cmd.code}`;
+/**
+ * Writes `"s"` at `pos` and returns the byte count: printable ASCII byte by byte (keys and nearly
+ * every value), anything else through JSON.stringify's escaping and the UTF-8 encoder.
+ */
+function writeJsonString(buf: Buffer, s: string, pos: number): number {
+  const n = s.length;
+  buf[pos] = 34;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return buf.write(JSON.stringify(s), pos, 'utf8');
+    buf[pos + 1 + i] = c;
+  }
+  buf[pos + 1 + n] = 34;
+  return n + 2;
+}
+
+/** Writes ASCII text (field names and punctuation of the fixed layout). */
+function writeAscii(buf: Buffer, s: string, pos: number): number {
+  for (let i = 0; i < s.length; i++) buf[pos + i] = s.charCodeAt(i);
+  return s.length;
+}
+
+/**
+ * Writes the header into `buf` at `pos` (room for jsonHeaderMaxBytes(cmd)) and returns its length:
+ * the bytes JSON.stringify would give for the fields in this order, without an intermediate string
+ * to build, flatten and encode again.
+ */
+export function writeJsonHeader(cmd: RemotingCommand, buf: Buffer, pos: number): number {
+  let p = pos;
+  p += writeAscii(buf, `{"code":${cmd.code}`, p);
   if (cmd.extFields) {
-    s += `,"extFields":{`;
+    p += writeAscii(buf, ',"extFields":{', p);
     let first = true;
     for (const k in cmd.extFields) {
       const v = cmd.extFields[k];
       if (v === undefined || v === null) continue;
-      s += `${first ? '' : ','}${jsonString(k)}:${jsonString(typeof v === 'string' ? v : String(v))}`;
+      if (!first) buf[p++] = 44;
       first = false;
+      p += writeJsonString(buf, k, p);
+      buf[p++] = 58;
+      p += writeJsonString(buf, typeof v === 'string' ? v : String(v), p);
     }
-    s += '}';
+    buf[p++] = 125;
   }
-  s += `,"flag":${cmd.flag},"language":${jsonString(cmd.language)},"opaque":${cmd.opaque}`;
-  if (cmd.remark !== undefined && cmd.remark !== null) s += `,"remark":${jsonString(cmd.remark)}`;
-  s += `,"serializeTypeCurrentRPC":"JSON","version":${cmd.version}}`;
-  return s;
+  p += writeAscii(buf, `,"flag":${cmd.flag},"language":`, p);
+  p += writeJsonString(buf, cmd.language, p);
+  p += writeAscii(buf, `,"opaque":${cmd.opaque}`, p);
+  if (cmd.remark !== undefined && cmd.remark !== null) {
+    p += writeAscii(buf, ',"remark":', p);
+    p += writeJsonString(buf, cmd.remark, p);
+  }
+  p += writeAscii(buf, `,"serializeTypeCurrentRPC":"JSON","version":${cmd.version}}`, p);
+  return p - pos;
 }
 
 function bad(reason: string): never {

@@ -128,6 +128,57 @@ test('property: any command round-trips through either serialization, whatever t
   );
 });
 
+/** Any text: control characters, quotes, non-ASCII, astral characters, lone surrogate halves. */
+const anyText = (min: number, max: number): fc.Arbitrary<string> =>
+  fc.oneof(
+    fc.string({ unit: 'binary', minLength: min, maxLength: max }),
+    fc.string({ minLength: min, maxLength: max }),
+    fc
+      .array(fc.integer({ min: 0, max: 0xffff }), { minLength: min, maxLength: max })
+      .map((a) => String.fromCharCode(...a)),
+  );
+
+const jsonCommandArb = fc.record({
+  code: fc.integer({ min: -32768, max: 32767 }),
+  language: fc.constantFrom('JAVA', 'GO', 'CPP', 'OTHER'),
+  version: fc.integer({ min: 0, max: 32767 }),
+  opaque: fc.integer({ min: -2147483648, max: 2147483647 }),
+  flag: fc.integer({ min: 0, max: 3 }),
+  remark: fc.option(anyText(1, 30), { nil: undefined }),
+  extFields: fc.option(
+    fc.dictionary(
+      anyText(1, 20).filter((k) => k !== '__proto__'),
+      anyText(0, 50),
+    ),
+    { nil: undefined },
+  ),
+});
+
+test('property: a JSON header is byte for byte JSON.stringify of the fields in fastjson order', () => {
+  fc.assert(
+    fc.property(jsonCommandArb, (c) => {
+      const cmd = { ...c, serializeType: SerializeType.JSON, body: undefined } as RemotingCommand;
+      const frame = encodeFrameToBuffer(cmd);
+      const headerLen = frame.readInt32BE(4) & 0xffffff;
+      const ext: Record<string, string> = {};
+      for (const [k, v] of Object.entries(cmd.extFields ?? {}))
+        if (v !== undefined && v !== null) ext[k] = String(v);
+      const expected = JSON.stringify({
+        code: cmd.code,
+        ...(cmd.extFields ? { extFields: ext } : {}),
+        flag: cmd.flag,
+        language: cmd.language,
+        opaque: cmd.opaque,
+        ...(cmd.remark !== undefined && cmd.remark !== null ? { remark: cmd.remark } : {}),
+        serializeTypeCurrentRPC: 'JSON',
+        version: cmd.version,
+      });
+      assert.equal(frame.toString('utf8', 8, 8 + headerLen), expected);
+    }),
+    { numRuns: 500 },
+  );
+});
+
 function frameWithHeader(type: number, header: Buffer, declaredHeaderLen = header.length): Buffer {
   const b = Buffer.alloc(8 + header.length);
   b.writeInt32BE(4 + header.length, 0);
