@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { ResponseTable, TimeoutQueue } from '../../src/remoting/response-table.js';
 import type { RemotingCommand } from '../../src/remoting/remoting-command.js';
 import { ErrorCode, RmqError } from '../../src/common/errors.js';
@@ -108,4 +109,48 @@ test('queues of timeout lengths nobody waits on any more are dropped by the next
   assert.equal(t.timeoutQueues, 1, 'only the length with a call still waiting is left');
   assert.equal(expired, false);
   t.failAll(() => new Error('closed'));
+});
+
+test('property: any sequence of calls, answers and failures ends each call exactly once, as a Map would', () => {
+  // Opaques drawn from a small range plus far-apart ones, so slots collide and the overflow map
+  // is used; answers for unknown opaques are refused.
+  const op = fc.oneof(
+    fc.record({
+      kind: fc.constant('add' as const),
+      opaque: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 4090, max: 4200 })),
+      owner: fc.integer({ min: 1, max: 3 }),
+    }),
+    fc.record({ kind: fc.constant('complete' as const), opaque: fc.integer({ min: 0, max: 4200 }) }),
+    fc.record({ kind: fc.constant('fail' as const), opaque: fc.integer({ min: 0, max: 4200 }) }),
+    fc.record({ kind: fc.constant('failOwner' as const), owner: fc.integer({ min: 1, max: 3 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+      const t = new ResponseTable();
+      const model = new Map<number, number>(); // opaque -> owner, calls still waiting
+      const ended = new Map<number, number>(); // call id -> times its callback ran
+      let id = 0;
+      for (const o of ops) {
+        if (o.kind === 'add') {
+          if (model.has(o.opaque)) continue; // opaques are unique among waiting calls
+          const me = ++id;
+          ended.set(me, 0);
+          model.set(o.opaque, o.owner);
+          t.addCallback(o.opaque, 60_000, o.owner, 10, 'p', () => ended.set(me, ended.get(me)! + 1));
+        } else if (o.kind === 'complete') {
+          assert.equal(t.complete(response(o.opaque)), model.delete(o.opaque));
+        } else if (o.kind === 'fail') {
+          model.delete(o.opaque);
+          t.fail(o.opaque, new Error('x'));
+        } else {
+          for (const [k, owner] of [...model]) if (owner === o.owner) model.delete(k);
+          t.failOwner(o.owner, () => new Error('closed'));
+        }
+        assert.equal(t.size, model.size);
+      }
+      t.failAll(() => new Error('closed'));
+      for (const n of ended.values()) assert.equal(n, 1, 'every call ends exactly once');
+    }),
+    { numRuns: 300 },
+  );
 });
