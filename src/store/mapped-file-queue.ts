@@ -105,8 +105,13 @@ export class MappedFileQueue {
     return l ? l.fileFromOffset + l.wrotePosition : 0;
   }
 
-  /** Sets positions so that `offset` is the end: later files are deleted, the rest of its file zeroed. */
-  async truncateDirty(offset: number): Promise<void> {
+  /**
+   * Sets positions so that `offset` is the end: later files are deleted, the rest of its file zeroed.
+   * `derived`: the files hold data derived from the CommitLog (a consume queue), whose units past
+   * the recovered position point at nothing or are dispatched again, so removing them is routine;
+   * CommitLog files past the last valid record are worth a warning.
+   */
+  async truncateDirty(offset: number, derived = false): Promise<void> {
     const keep: MappedFile[] = [];
     for (const f of this.files) {
       if (f.fileEndOffset <= offset) {
@@ -116,7 +121,12 @@ export class MappedFileQueue {
         await f.truncateTo(offset - f.fileFromOffset);
         keep.push(f);
       } else {
-        this.log.warn({ file: f.path, offset }, 'deleting store file past the valid end');
+        if (derived)
+          this.log.info(
+            { file: f.path, offset },
+            'removing consume queue file past the recovered CommitLog position',
+          );
+        else this.log.warn({ file: f.path, offset }, 'deleting CommitLog file past the last valid record');
         await f.destroy();
       }
     }

@@ -236,12 +236,12 @@ export class ConsumeQueue {
     while (this.writing) await this.writing;
     this.cache = undefined;
     if (bytes <= this.tailStart) {
-      await this.files.truncateDirty(bytes);
+      await this.files.truncateDirty(bytes, true);
       this.tailStart = bytes;
       this.tailLen = 0;
     } else {
       this.tailLen = bytes - this.tailStart;
-      if (this.writtenBytes > bytes) await this.files.truncateDirty(bytes);
+      if (this.writtenBytes > bytes) await this.files.truncateDirty(bytes, true);
     }
     this.maxLogicBytes = bytes;
     this.writtenBytes = Math.min(this.writtenBytes, bytes);
