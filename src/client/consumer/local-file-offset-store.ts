@@ -52,7 +52,7 @@ export class LocalFileOffsetStore extends MemoryOffsetTable implements OffsetSto
   }
 
   async load(): Promise<void> {
-    for (const [key, slot] of this.readFile()) this.table.set(key, { ...slot });
+    for (const [key, slot] of this.readFile()) this.setSlot(key, { ...slot });
   }
 
   async readOffsetFromStore(mq: MessageQueue): Promise<number> {
@@ -66,7 +66,7 @@ export class LocalFileOffsetStore extends MemoryOffsetTable implements OffsetSto
     if (mqs.length === 0) return;
     const keep = new Set(mqs.map(mqKey));
     const table = new Map<MessageQueue, number>();
-    for (const [key, slot] of this.table) if (keep.has(key)) table.set(slot.mq, slot.offset);
+    for (const [key, slot] of this.slots()) if (keep.has(key)) table.set(slot.mq, slot.offset);
     const text = writeJson({ offsetTable: table }, { pretty: true });
     const write = this.writing.then(() => writeFileAtomic(this.path, text));
     this.writing = write.catch((err: unknown) => {

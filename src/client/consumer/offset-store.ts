@@ -39,27 +39,57 @@ interface Slot {
 
 /** The in-memory table both stores share. */
 export abstract class MemoryOffsetTable {
-  protected readonly table = new Map<string, Slot>();
+  private readonly table = new Map<string, Slot>();
+  /**
+   * The queue object updated last and its slot: a pull's messages finish one after another, so
+   * most updates hit it and skip building the queue's key string and looking it up. Forgotten
+   * whenever a slot is added or removed.
+   */
+  private lastMq: MessageQueue | undefined;
+  private lastSlot: Slot | undefined;
+
+  protected slotOf(mq: MessageQueue): Slot | undefined {
+    if (mq === this.lastMq) return this.lastSlot;
+    const slot = this.table.get(mqKey(mq));
+    if (slot) {
+      this.lastMq = mq;
+      this.lastSlot = slot;
+    }
+    return slot;
+  }
 
   updateOffset(mq: MessageQueue, offset: number, increaseOnly: boolean): void {
-    const key = mqKey(mq);
-    const slot = this.table.get(key);
-    if (!slot) this.table.set(key, { mq, offset });
+    const slot = this.slotOf(mq);
+    if (!slot) this.setSlot(mqKey(mq), { mq, offset });
     else if (!increaseOnly || offset > slot.offset) slot.offset = offset;
   }
 
   readOffsetFromMemory(mq: MessageQueue): number {
-    return this.table.get(mqKey(mq))?.offset ?? OFFSET_NOT_FOUND;
+    return this.slotOf(mq)?.offset ?? OFFSET_NOT_FOUND;
   }
 
   removeOffset(mq: MessageQueue): void {
-    this.table.delete(mqKey(mq));
+    this.deleteSlot(mqKey(mq));
   }
 
   offsetsOf(topic: string): [MessageQueue, number][] {
     const out: [MessageQueue, number][] = [];
     for (const s of this.table.values()) if (s.mq.topic === topic) out.push([s.mq, s.offset]);
     return out;
+  }
+
+  protected slots(): IterableIterator<[string, Slot]> {
+    return this.table.entries();
+  }
+
+  protected setSlot(key: string, slot: Slot): void {
+    this.table.set(key, slot);
+    this.lastMq = undefined;
+  }
+
+  protected deleteSlot(key: string): void {
+    this.table.delete(key);
+    this.lastMq = undefined;
   }
 }
 
@@ -101,9 +131,9 @@ export class RemoteBrokerOffsetStore extends MemoryOffsetTable implements Offset
   async persistAll(mqs: readonly MessageQueue[], oneway: boolean): Promise<void> {
     const keep = new Set(mqs.map(mqKey));
     const calls: Promise<void>[] = [];
-    for (const [key, slot] of this.table) {
+    for (const [key, slot] of [...this.slots()]) {
       if (!keep.has(key)) {
-        this.table.delete(key);
+        this.deleteSlot(key);
         continue;
       }
       calls.push(this.write(slot.mq, slot.offset, oneway));
@@ -112,7 +142,7 @@ export class RemoteBrokerOffsetStore extends MemoryOffsetTable implements Offset
   }
 
   async persist(mq: MessageQueue): Promise<void> {
-    const slot = this.table.get(mqKey(mq));
+    const slot = this.slotOf(mq);
     if (slot) await this.write(slot.mq, slot.offset, false);
   }
 
