@@ -5,10 +5,11 @@
  * broker runs it: tsx's transform adds a helper call per function it creates (keepNames), which
  * showed up in profiles of the hot paths. `--tsx` runs the TypeScript as is.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileForBench } from '../compile.js';
 
 const argv = process.argv.slice(2);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,21 +28,8 @@ let status: number;
 if (argv.includes('--tsx')) {
   status = await run(['--import', 'tsx', join(root, 'bench', 'e2e', 'suite.ts'), ...argv]);
 } else {
-  const out = join(root, 'node_modules', '.cache', 'rmq-e2e-bench');
-  rmSync(out, { recursive: true, force: true });
   const files = ['suite.ts', 'broker-child.ts', 'client-child.ts'].map((f) => join(root, 'bench', 'e2e', f));
-  const tsc = spawnSync(
-    process.execPath,
-    [
-      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-      ...['--outDir', out, '--rootDir', root, '--module', 'nodenext', '--moduleResolution', 'nodenext'],
-      ...['--target', 'es2023', '--skipLibCheck', '--types', 'node', '--declaration', 'false'],
-      ...['--sourceMap', 'false', '--strict', 'false', '--noEmitOnError', 'false'],
-      ...files,
-    ],
-    { cwd: root, stdio: 'inherit' },
-  );
-  if (tsc.status !== 0 && tsc.status !== 2) process.exit(tsc.status ?? 1);
+  const out = compileForBench(root, 'rmq-e2e-bench', files);
   status = await run([join(out, 'bench', 'e2e', 'suite.js'), ...argv]);
   rmSync(out, { recursive: true, force: true });
 }

@@ -21,6 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileForBench } from '../compile.js';
 
 process.env.ROCKETMQ_LOG_LEVEL ??= 'warn';
 const argv = process.argv.slice(2);
@@ -36,22 +37,11 @@ const isTs = here.endsWith('.ts');
 if (isTs && arg('tsx') === undefined) {
   // Compile and measure the JavaScript a broker would run (see the header).
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  const out = join(root, 'node_modules', '.cache', 'rmq-store-bench');
-  rmSync(out, { recursive: true, force: true });
-  const tsc = spawnSync(
-    process.execPath,
-    [
-      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-      ...['--outDir', out, '--rootDir', root, '--module', 'nodenext', '--moduleResolution', 'nodenext'],
-      ...['--target', 'es2023', '--skipLibCheck', '--types', 'node', '--declaration', 'false'],
-      ...['--sourceMap', 'false', '--strict', 'false', '--noEmitOnError', 'false'],
-      join(root, 'bench', 'store', 'store-bench.ts'),
-      join(root, 'bench', 'store', 'restart-child.ts'),
-      join(root, 'bench', 'store', 'rss-child.ts'),
-    ],
-    { cwd: root, stdio: 'inherit' },
+  const out = compileForBench(
+    root,
+    'rmq-store-bench',
+    ['store-bench.ts', 'restart-child.ts', 'rss-child.ts'].map((f) => join(root, 'bench', 'store', f)),
   );
-  if (tsc.status !== 0 && tsc.status !== 2) process.exit(tsc.status ?? 1);
   const r = spawnSync(process.execPath, [join(out, 'bench', 'store', 'store-bench.js'), ...argv], {
     cwd: root,
     stdio: 'inherit',

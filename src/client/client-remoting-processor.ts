@@ -14,6 +14,7 @@ import { errorMessage } from '../common/errors.js';
 import { MessageProperty } from '../common/message/message-const.js';
 import { decodeRecords } from '../common/message/message-record.js';
 import { RequestDispatcher, type RequestHandler } from '../remoting/dispatcher.js';
+import type { RemotingCommand } from '../remoting/remoting-command.js';
 import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
 import {
@@ -58,17 +59,15 @@ export function createClientDispatcher(instance: MQClientInstance): RequestDispa
     return null;
   };
 
+  /** Upstream's answer when the group asked about has no consumer in this client. */
+  const noSuchGroup = (request: RemotingCommand, group: string): RemotingCommand =>
+    failure(request, ResponseCode.SYSTEM_ERROR, `The Consumer Group <${group}> not exist in this consumer`);
+
   const runningInfo: RequestHandler = (request) => {
     const h = decodeHeader(request, GetConsumerRunningInfoRequestHeader);
     if (isErrorResponse(h)) return h;
     const consumer = instance.consumer(h.consumerGroup);
-    if (!consumer) {
-      return failure(
-        request,
-        ResponseCode.SYSTEM_ERROR,
-        `The Consumer Group <${h.consumerGroup}> not exist in this consumer`,
-      );
-    }
+    if (!consumer) return noSuchGroup(request, h.consumerGroup);
     return success(request, { body: encodeConsumerRunningInfo(consumer.runningInfo()) });
   };
 
@@ -85,13 +84,7 @@ export function createClientDispatcher(instance: MQClientInstance): RequestDispa
     const h = decodeHeader(request, ConsumeMessageDirectlyResultRequestHeader);
     if (isErrorResponse(h)) return h;
     const consumer = instance.consumer(h.consumerGroup);
-    if (!consumer) {
-      return failure(
-        request,
-        ResponseCode.SYSTEM_ERROR,
-        `The Consumer Group <${h.consumerGroup}> not exist in this consumer`,
-      );
-    }
+    if (!consumer) return noSuchGroup(request, h.consumerGroup);
     if (!consumer.consumeMessageDirectly) {
       return failure(
         request,

@@ -28,7 +28,6 @@ export class PullRequestHoldService extends Service {
    */
   private readonly held = new Map<string, HeldPull[]>();
   private parked = 0;
-  private readonly ready: HeldPull[] = [];
 
   constructor(
     checkIntervalMs: number,
@@ -71,7 +70,7 @@ export class PullRequestHoldService extends Service {
     if (!list || list.length === 0) return;
     const now = Date.now();
     // Woken pulls may park again (into this same list) while being answered: take them out first.
-    const ready = this.ready.length === 0 ? this.ready : [];
+    const ready: HeldPull[] = [];
     let kept = 0;
     for (let i = 0; i < list.length; i++) {
       const pull = list[i]!;
@@ -84,8 +83,7 @@ export class PullRequestHoldService extends Service {
     }
     this.parked -= list.length - kept;
     list.length = kept;
-    for (let i = 0; i < ready.length; i++) this.wake(ready[i]!);
-    ready.length = 0;
+    for (const pull of ready) this.wake(pull);
   }
 
   protected onRun(): void {

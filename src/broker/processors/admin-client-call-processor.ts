@@ -37,6 +37,16 @@ import type { BrokerController } from '../broker-controller.js';
 /** MQVersion ordinals below which a client cannot serve these calls (V3_0_7 and V3_1_8 snapshots). */
 const MIN_VERSION_RESET_AND_STATUS = 28;
 const MIN_VERSION_CALL_CONSUMER = 62;
+
+/** Upstream's answer when a consumer of the group predates these calls. */
+function tooOldClient(request: RemotingCommand, version: number): RemotingCommand {
+  return failure(
+    request,
+    ResponseCode.SYSTEM_ERROR,
+    `the client does not support this feature. version=${version}`,
+  );
+}
+
 /** Upstream's wait for one client's offsets. */
 const CONSUMER_STATUS_TIMEOUT_MS = 5000;
 /** Upstream's wait for a client's answer to an admin call relayed by the broker. */
@@ -164,13 +174,7 @@ export function adminClientCallHandlers(
     const body =
       request.language === 'CPP' ? encodeResetOffsetBodyForC(offsets) : encodeResetOffsetBody(offsets);
     for (const info of g.channels.values()) {
-      if (info.version < MIN_VERSION_RESET_AND_STATUS) {
-        return failure(
-          request,
-          ResponseCode.SYSTEM_ERROR,
-          `the client does not support this feature. version=${info.version}`,
-        );
-      }
+      if (info.version < MIN_VERSION_RESET_AND_STATUS) return tooOldClient(request, info.version);
       const sent = b.notifyClient(
         info.channel,
         createRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, { extFields, body }),
@@ -202,13 +206,7 @@ export function adminClientCallHandlers(
     }
     const asked = [];
     for (const info of g.channels.values()) {
-      if (info.version < MIN_VERSION_RESET_AND_STATUS) {
-        return failure(
-          request,
-          ResponseCode.SYSTEM_ERROR,
-          `the client does not support this feature. version=${info.version}`,
-        );
-      }
+      if (info.version < MIN_VERSION_RESET_AND_STATUS) return tooOldClient(request, info.version);
       if (only === undefined || only === info.clientId) asked.push(info);
     }
     const consumerTable = new Map<string, [MessageQueue, number][]>();

@@ -232,14 +232,8 @@ export class IndexFile {
   }
 
   /** Writes pending entries, then dirty slot pages, then the header; `sync` adds fdatasync between. */
-  async write(sync: boolean): Promise<void> {
-    while (this.writing) await this.writing;
-    this.writing = this.doWrite(sync, false);
-    try {
-      await this.writing;
-    } finally {
-      this.writing = undefined;
-    }
+  write(sync: boolean): Promise<void> {
+    return this.oneAtATime(sync, false);
   }
 
   /**
@@ -248,9 +242,14 @@ export class IndexFile {
    * Slots and header follow at the next write(); until then the file on disk is the previous
    * write's, with entries past its count that a restart overwrites as it re-dispatches them.
    */
-  async writeEntries(): Promise<void> {
+  writeEntries(): Promise<void> {
+    return this.oneAtATime(false, true);
+  }
+
+  /** Writes never overlap: each waits for the one in progress. */
+  private async oneAtATime(sync: boolean, entriesOnly: boolean): Promise<void> {
     while (this.writing) await this.writing;
-    this.writing = this.doWrite(false, true);
+    this.writing = this.doWrite(sync, entriesOnly);
     try {
       await this.writing;
     } finally {
