@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 // The standalone process is for trying rocketmq-ts out in a terminal: only warnings and errors
 // are logged unless ROCKETMQ_LOG_LEVEL says otherwise (set before the logger is loaded).
 process.env.ROCKETMQ_LOG_LEVEL ??= 'warn';

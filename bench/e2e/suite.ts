@@ -34,6 +34,7 @@ import { nettyServerConfigSchema } from '../../src/remoting/netty-server-config.
 import { createNamesrvConfigSchema } from '../../src/namesrv/namesrv-config.js';
 import { NamesrvController } from '../../src/namesrv/namesrv-controller.js';
 import { Admin } from '../../src/index.js';
+import { BROKER_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import type { ClientArgs, ClientFigures } from './client-child.js';
 
 const argv = process.argv.slice(2);
@@ -131,7 +132,7 @@ class BrokerProcess {
         allocProfile: argv.includes('--alloc'),
         props: brokerProps,
       },
-      [...execArgv, ...brokerNodeArgs],
+      [...execArgv, ...BROKER_NODE_FLAGS, ...brokerNodeArgs],
     );
     const ready = await nextMessage<{ addr: string }>(child, 'ready');
     return new BrokerProcess(child, ready.addr);
@@ -341,7 +342,7 @@ async function main(): Promise<void> {
   Object.assign(results, {
     runtime: compiled ? 'compiled' : 'tsx',
     ...(Object.keys(brokerProps).length > 0 ? { broker_props: JSON.stringify(brokerProps) } : {}),
-    ...(brokerNodeArgs.length > 0 ? { broker_node_args: brokerNodeArgs.join(' ') } : {}),
+    broker_node_args: [...BROKER_NODE_FLAGS, ...brokerNodeArgs].join(' '),
     auto_batch: BATCH > 0 ? BATCH : false,
     in_flight: 1000,
     count: COUNT,
