@@ -107,10 +107,16 @@ export async function asyncCase(
   const store = new MessageStore(config(ctx, name, over), { storeHost: STORE_HOST });
   await store.start();
   const count = Math.floor(totalBytes / size);
-  // Up to 16384 puts or 32 MiB in flight (half the default write queue bound).
-  const secs = await run(store, count, Math.min(16384, Math.floor((32 * MiB) / size)), size, 4);
-  report(ctx, name, count, count * size, secs);
-  return store;
+  try {
+    // Up to 16384 puts or 32 MiB in flight (half the default write queue bound).
+    const secs = await run(store, count, Math.min(16384, Math.floor((32 * MiB) / size)), size, 4);
+    report(ctx, name, count, count * size, secs);
+    return store;
+  } catch (err) {
+    // Closed before the bench removes its folder: an open store would write files into it again.
+    await store.shutdown();
+    throw err;
+  }
 }
 
 export async function syncCase(
