@@ -1,8 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getLogger } from '../../src/common/logger.js';
-import { encodeProperties } from '../../src/common/message/message-properties.js';
-import { encodeMessageExt } from '../../src/common/message/message-record.js';
 import { createRequest, type RemotingCommand } from '../../src/remoting/remoting-command.js';
 import type { Channel } from '../../src/remoting/channel.js';
 import { RequestCode } from '../../src/protocol/request-code.js';
@@ -14,30 +12,10 @@ import type {
   ProducerInner,
 } from '../../src/client/client-instance.js';
 import type { MessageExt } from '../../src/client/message/message-ext.js';
+import { storedRecord } from '../helpers/stored-record.js';
 
 function halfMessage(props: Record<string, string>): Buffer {
-  return encodeMessageExt(
-    {
-      topic: 'RealTopic',
-      flag: 0,
-      body: Buffer.from('pending'),
-      properties: new Map(Object.entries(props)),
-      queueId: 1,
-      storeSize: 0,
-      queueOffset: 7,
-      sysFlag: 0,
-      bornTimestamp: 1,
-      bornHost: { host: '127.0.0.1', port: 1 },
-      storeTimestamp: 2,
-      storeHost: { host: '127.0.0.1', port: 10911 },
-      msgId: '',
-      commitLogOffset: 4096,
-      bodyCRC: 0,
-      reconsumeTimes: 0,
-      preparedTransactionOffset: 0,
-    },
-    encodeProperties,
-  );
+  return storedRecord({ topic: 'RealTopic', body: 'pending', queueId: 1, queueOffset: 7, props });
 }
 
 describe('CHECK_TRANSACTION_STATE in the client', () => {

@@ -1,8 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getLogger } from '../../../src/common/logger.js';
-import { encodeProperties } from '../../../src/common/message/message-properties.js';
-import { decodeRecords, encodeMessageExt } from '../../../src/common/message/message-record.js';
+import { decodeRecords } from '../../../src/common/message/message-record.js';
 import { createRequest, type RemotingCommand } from '../../../src/remoting/remoting-command.js';
 import type { Channel } from '../../../src/remoting/channel.js';
 import { RequestCode } from '../../../src/protocol/request-code.js';
@@ -18,34 +17,14 @@ import {
 } from '../../../src/client/consumer/consume-message-directly.js';
 import { ConsumeConcurrentlyStatus } from '../../../src/client/consumer/consume-concurrently-service.js';
 import { ConsumeOrderlyStatus } from '../../../src/client/consumer/consume-orderly-service.js';
+import { storedRecord } from '../../helpers/stored-record.js';
 
-function storedRecord(topic: string, props: Record<string, string> = {}): Buffer {
-  return encodeMessageExt(
-    {
-      topic,
-      flag: 0,
-      body: Buffer.from('hello'),
-      properties: new Map(Object.entries(props)),
-      queueId: 2,
-      storeSize: 0,
-      queueOffset: 9,
-      sysFlag: 0,
-      bornTimestamp: 1,
-      bornHost: { host: '127.0.0.1', port: 1 },
-      storeTimestamp: 2,
-      storeHost: { host: '127.0.0.1', port: 10911 },
-      msgId: '',
-      commitLogOffset: 4096,
-      bodyCRC: 0,
-      reconsumeTimes: 0,
-      preparedTransactionOffset: 0,
-    },
-    encodeProperties,
-  );
+function record(topic: string, props: Record<string, string> = {}): Buffer {
+  return storedRecord({ topic, body: 'hello', queueId: 2, queueOffset: 9, props });
 }
 
 function message(topic: string, props: Record<string, string> = {}): MessageExt {
-  return new MessageExt(decodeRecords(storedRecord(topic, props))[0]!, 'broker-a');
+  return new MessageExt(decodeRecords(record(topic, props))[0]!, 'broker-a');
 }
 
 describe('consumeMessageDirectly', () => {
@@ -145,18 +124,18 @@ describe('CONSUME_MESSAGE_DIRECTLY in the client', () => {
   }
 
   test("answers the push consumer's result for the message in the body", async () => {
-    const res = await ask('PUSH', storedRecord('T'), 'broker-z');
+    const res = await ask('PUSH', record('T'), 'broker-z');
     assert.equal(res.code, ResponseCode.SUCCESS);
     assert.equal(decodeConsumeMessageDirectlyResult(res.body).remark, 'hello@broker-z');
   });
 
   test('an unknown group, a consumer without a listener or a missing message answer SYSTEM_ERROR', async () => {
-    const unknown = await ask('NOBODY', storedRecord('T'));
+    const unknown = await ask('NOBODY', record('T'));
     assert.deepEqual(
       [unknown.code, unknown.remark],
       [ResponseCode.SYSTEM_ERROR, 'The Consumer Group <NOBODY> not exist in this consumer'],
     );
-    const notPush = await ask('LITE', storedRecord('T'));
+    const notPush = await ask('LITE', record('T'));
     assert.equal(notPush.code, ResponseCode.SYSTEM_ERROR);
     assert.match(notPush.remark!, /not a push consumer/);
     const empty = await ask('PUSH');
