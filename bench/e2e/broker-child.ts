@@ -178,6 +178,7 @@ process.on('message', (m: { type: string; window?: string }) => {
     process.send!({
       type: 'usage',
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      systemCpuSeconds: cpu.system / 1e6,
       peakRssMiB: Math.max(peakRss, rss) / MiB,
       rssMiB: rss / MiB,
       puts: putLatency.count,

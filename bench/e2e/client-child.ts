@@ -24,6 +24,8 @@ export interface ClientArgs {
   size: number;
   inFlight: number;
   autoBatch: number | false;
+  /** Progress line interval of the mqbench tools (ms). */
+  reportMs: number;
   /** C: rate (msgs/s) and seconds. */
   rate?: number;
   seconds?: number;
@@ -42,7 +44,7 @@ function producerConfig(count: number, quiet: boolean): ProducerBenchConfig {
   return {
     namesrvAddr: args.namesrvAddr,
     topic: args.topic,
-    reportIntervalMs: quiet ? 3_600_000 : 1000,
+    reportIntervalMs: quiet ? 3_600_000 : args.reportMs,
     serializeType: 'ROCKETMQ',
     stop: { count },
     inFlight: args.inFlight,
@@ -103,7 +105,7 @@ async function measured(): Promise<ClientFigures> {
       {
         namesrvAddr: args.namesrvAddr,
         topic: args.topic,
-        reportIntervalMs: 1000,
+        reportIntervalMs: args.reportMs,
         serializeType: 'ROCKETMQ',
         stop: { count: args.count },
         concurrency: 20,

@@ -11,6 +11,7 @@
  * progress and one line per workload; the LAST line is one JSON object with every figure.
  *   --only=A,C   workloads to run     --count=N   messages for A/A2/B/D (default 200000)
  *   --batch=N    producers' auto-batch size, 0 = off (default 128)
+ *   --report=ms  the mqbench tools' progress interval (default 1000; 100 shows the warm-up)
  *   --out=file   also write the JSON there
  *   --broker=k=v,k=v   extra broker.properties keys for both brokers (explore store settings)
  *   --broker-node=--flag,--flag   extra Node options of the broker process (e.g. V8 heap sizes)
@@ -43,6 +44,7 @@ const arg = (name: string): string | undefined =>
 const only = arg('only')?.split(',');
 const COUNT = Number(arg('count') ?? 200_000);
 const BATCH = Number(arg('batch') ?? 128);
+const REPORT_MS = Number(arg('report') ?? 1000);
 const brokerNodeArgs = (arg('broker-node') ?? '').split(',').filter(Boolean);
 const clientNodeArgs = (arg('client-node') ?? '').split(',').filter(Boolean);
 const brokerProps = Object.fromEntries(
@@ -66,6 +68,8 @@ const clientExecArgv = [
 
 interface Usage {
   cpuSeconds: number;
+  /** Of cpuSeconds, in the kernel (system calls: sockets, file writes, thread wake-ups). */
+  systemCpuSeconds: number;
   peakRssMiB: number;
   rssMiB: number;
   puts: number;
@@ -190,6 +194,7 @@ async function workload(
   const usage = await broker.mark();
   if (child.exitCode === null) await once(child, 'exit');
   results[`${name}_broker_cpu_s`] = round(usage.cpuSeconds);
+  results[`${name}_broker_sys_cpu_s`] = round(usage.systemCpuSeconds);
   results[`${name}_broker_peak_rss_mib`] = Math.round(usage.peakRssMiB);
   results[`${name}_client_cpu_s`] = round(figures.clientCpuS);
   if (usage.puts > 0) {
@@ -241,7 +246,13 @@ async function main(): Promise<void> {
   const namesrvAddr = `127.0.0.1:${namesrv.port}`;
   const admin = new Admin({ namesrvAddr, instanceName: `bench-admin-${process.pid}` });
   await admin.start();
-  const base = { namesrvAddr, count: COUNT, inFlight: 1000, autoBatch: BATCH > 0 ? BATCH : (false as const) };
+  const base = {
+    namesrvAddr,
+    count: COUNT,
+    inFlight: 1000,
+    autoBatch: BATCH > 0 ? BATCH : (false as const),
+    reportMs: REPORT_MS,
+  };
   const say = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };

@@ -218,6 +218,7 @@ export class MessageStore {
       const report = await this.recover();
       this.recoveryReport = report;
       this.abort.create();
+      this.commitLog.startWriter();
       this.flusher.start();
       this.checkpointService.start();
       this.cleaner.start();

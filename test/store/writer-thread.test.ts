@@ -9,7 +9,7 @@ import { MappedFile } from '../../src/store/mapped-file.js';
 import { nodeStoreFs } from '../../src/store/io/store-fs.js';
 import { encodeSocketAddr } from '../../src/common/socket-address.js';
 import { getLogger } from '../../src/common/logger.js';
-import { msg, props, tempDir } from './helpers/store-helper.js';
+import { msg, openStore, props, tempDir, testConfig } from './helpers/store-helper.js';
 
 const enc = new RecordEncoder(encodeSocketAddr({ host: '127.0.0.1', port: 10911 }), 4 << 20, true);
 
@@ -151,5 +151,20 @@ test('writer thread: a failed write is reported, the rest of its epoch skipped, 
   } finally {
     await w.stop();
     await file.close();
+  }
+});
+
+test('writer thread: started with the store, before the first put; not with commitLogSealThread=false', async () => {
+  const withThread = await openStore(testConfig(tempDir()));
+  const without = await openStore(testConfig(tempDir(), { commitLogSealThread: false }));
+  try {
+    assert.equal(withThread.commitLog.writerThreadStarted, true);
+    assert.equal(without.commitLog.writerThreadStarted, false);
+    assert.equal((await withThread.putMessage(msg('W', 0, 'x'))).status, 'PUT_OK');
+    assert.equal((await without.putMessage(msg('W', 0, 'x'))).status, 'PUT_OK');
+    assert.equal(without.commitLog.writerThreadStarted, false);
+  } finally {
+    await withThread.shutdown();
+    await without.shutdown();
   }
 });

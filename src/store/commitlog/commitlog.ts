@@ -112,6 +112,15 @@ export class CommitLog {
     return this.state === 'OK';
   }
 
+  /** Starts the writer thread ahead of the first write (the store is running). */
+  startWriter(): void {
+    this.loop.startThread();
+  }
+
+  get writerThreadStarted(): boolean {
+    return this.loop.threadStarted;
+  }
+
   /** Stops the sealing worker and gives the staging memory back (shutdown, after drained()). */
   async stopWriter(): Promise<void> {
     await this.loop.stop();

@@ -106,7 +106,11 @@ export class WriteLoop {
     await this.inline.stop();
   }
 
-  private executorFor(job: WriteJob): WriteExecutor {
+  /**
+   * Starts the writer thread now rather than at the first write: booting a worker takes tens of
+   * milliseconds here, which the first puts after a start would otherwise wait for.
+   */
+  startThread(): void {
     if (!this.thread && this.mayStartThread) {
       this.mayStartThread = false;
       try {
@@ -123,6 +127,14 @@ export class WriteLoop {
         );
       }
     }
+  }
+
+  get threadStarted(): boolean {
+    return this.thread !== undefined;
+  }
+
+  private executorFor(job: WriteJob): WriteExecutor {
+    this.startThread();
     const t = this.thread;
     return t?.alive && t.accepts(job) ? t : this.inline;
   }
