@@ -53,7 +53,7 @@ declare const WebAssembly: {
 export class WriteLoop {
   private readonly inline: InlineExecutor;
   private thread: WriterThread | undefined;
-  /** Whether the writer thread may still be started (first job; never after it failed). */
+  /** Whether the writer thread may still be started (at store start, else at the first job; once). */
   private mayStartThread: boolean;
   /** Submitted, not yet reported, in order. */
   private readonly inflight: { job: WriteJob; exec: WriteExecutor }[] = [];
