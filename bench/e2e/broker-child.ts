@@ -14,7 +14,7 @@
  * everything but the store; consuming workloads then find nothing).
  */
 import './quiet-logs.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
@@ -45,6 +45,17 @@ const sampler = setInterval(() => {
 }, 20);
 sampler.unref();
 let cpuMark = process.cpuUsage();
+
+/** Bytes this process had the block layer read (/proc/self/io read_bytes; 0 where there is none). */
+function diskReadBytes(): number {
+  try {
+    const m = /^read_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+let diskReadMark = diskReadBytes();
 // How late the event loop runs (a blocked loop delays every answer, a latency tail's usual cause).
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
@@ -179,6 +190,7 @@ process.on('message', (m: { type: string; window?: string }) => {
       type: 'usage',
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       systemCpuSeconds: cpu.system / 1e6,
+      diskReadMiB: (diskReadBytes() - diskReadMark) / MiB,
       peakRssMiB: Math.max(peakRss, rss) / MiB,
       rssMiB: rss / MiB,
       puts: putLatency.count,
@@ -201,6 +213,7 @@ process.on('message', (m: { type: string; window?: string }) => {
     putLatency.reset();
     getLatency.reset();
     cpuMark = process.cpuUsage();
+    diskReadMark = diskReadBytes();
     peakRss = rss;
   } else if (m.type === 'stop') {
     void stop();

@@ -70,6 +70,7 @@ interface Usage {
   cpuSeconds: number;
   /** Of cpuSeconds, in the kernel (system calls: sockets, file writes, thread wake-ups). */
   systemCpuSeconds: number;
+  diskReadMiB: number;
   peakRssMiB: number;
   rssMiB: number;
   puts: number;
@@ -195,6 +196,7 @@ async function workload(
   if (child.exitCode === null) await once(child, 'exit');
   results[`${name}_broker_cpu_s`] = round(usage.cpuSeconds);
   results[`${name}_broker_sys_cpu_s`] = round(usage.systemCpuSeconds);
+  results[`${name}_broker_disk_read_mib`] = Math.round(usage.diskReadMiB);
   results[`${name}_broker_peak_rss_mib`] = Math.round(usage.peakRssMiB);
   results[`${name}_client_cpu_s`] = round(figures.clientCpuS);
   if (usage.puts > 0) {

@@ -5,7 +5,7 @@
  * that was appending to a ~3 GiB store. Every case works in its own directory under `root`.
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -138,6 +138,16 @@ export async function syncCase(
   rmSync(join(ctx.root, name), { recursive: true, force: true });
 }
 
+/** Bytes this process had the block layer read (/proc/self/io read_bytes; 0 where there is none). */
+function diskReadBytes(): number {
+  try {
+    const m = /^read_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Reads every queue of the store front to back, 32 messages per getMessage: one queue after
  * another (`concurrent` false: each queue's records are spread over the whole CommitLog, so the
@@ -164,9 +174,15 @@ export async function readCase(
     }
   };
   const t0 = process.hrtime.bigint();
+  const io0 = diskReadBytes();
   if (concurrent) await Promise.all([0, 1, 2, 3].map(readQueue));
   else for (let q = 0; q < 4; q++) await readQueue(q);
   report(ctx, name, msgs, bytes, Number(process.hrtime.bigint() - t0) / 1e9);
+  const device = (diskReadBytes() - io0) / MiB;
+  ctx.figures[`${name}_device_mib`] = Math.round(device);
+  console.log(
+    `${name}: ${Math.round(device)} MiB read from the device for ${Math.round(bytes / MiB)} MiB served`,
+  );
 }
 
 /**

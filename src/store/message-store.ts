@@ -316,6 +316,11 @@ export class MessageStore {
     return this.commitLog.writeQueueBytes() >= this.commitLog.maxWriteQueueBytes / 2;
   }
 
+  /** CommitLog bytes read for pulls so far (beyond what the staging memory served). */
+  get pullReadBytes(): number {
+    return this.reader.cache.readBytes;
+  }
+
   async getMessage(
     _group: string,
     topic: string,
