@@ -8,6 +8,10 @@
  *     offsetMsgId are kept from the previous record when the bytes are the same (one pull holds
  *     one topic and few hosts), so records share them; hosts are plain {host, port} values
  *     nobody changes;
+ *   - bodies are views of the received answer, not copies (6 alternating pairs of e2e B: client
+ *     CPU 1.18 -> 1.05 s for 200,000 messages). A message kept alive keeps the socket chunk it
+ *     came in alive (up to 64 KiB, or the frame), as Buffer's own 8 KiB pool slices do on a
+ *     smaller scale;
  *   - the offsetMsgId is written as ASCII into a scratch buffer and read out as one string;
  *   - the properties map is built once, without the store's `__CRC32#` and with MIN_OFFSET /
  *     MAX_OFFSET added, as the consumer hands them over (upstream adds both after decoding).
@@ -145,9 +149,7 @@ export class PullDecoder {
     r.reconsumeTimes = buf.readInt32BE(reconsumePos);
     r.preparedTransactionOffset = readInt64(buf, reconsumePos + 4);
     const bodyStart = bodyLenPos + 4;
-    const b = Buffer.allocUnsafe(bodyLen);
-    buf.copy(b, 0, bodyStart, bodyStart + bodyLen);
-    r.body = b;
+    r.body = buf.subarray(bodyStart, bodyStart + bodyLen);
     r.topic = this.topicOf(buf, topicLenPos + 1, topicLen);
     const propsStart = propsLenPos + 2;
     r.properties = receivedProperties(
