@@ -218,6 +218,7 @@ export class MessageStore {
       const report = await this.recover();
       this.recoveryReport = report;
       this.abort.create();
+      await this.index?.ensureWritable();
       this.commitLog.startWriter();
       this.flusher.start();
       this.checkpointService.start();

@@ -99,6 +99,17 @@ export class IndexService {
     }
   }
 
+  /**
+   * Creates the file new keys go to now when there is none (a new store, or the last file full):
+   * created on the first put instead, it kept every put of its first ~100 ms under load waiting
+   * in the backlog, replayed in one burst after.
+   */
+  async ensureWritable(): Promise<void> {
+    const last = this.files[this.files.length - 1];
+    if (!last || last.isFull) this.roll();
+    while (this.creating) await this.creating.catch(() => undefined);
+  }
+
   private roll(): void {
     if (this.creating) return;
     const prev = this.files[this.files.length - 1];
