@@ -13,3 +13,10 @@ export function writeInt64(buf: Buffer, pos: number, value: number): void {
 export function readInt64(buf: Buffer, pos: number): number {
   return buf.readInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4);
 }
+
+/** writeInt64 through a DataView (the put paths keep one over their buffers). */
+export function setInt64(view: DataView, pos: number, value: number): void {
+  // >>> 0 keeps the low word right for negatives too.
+  view.setInt32(pos, Math.floor(value / TWO_32));
+  view.setUint32(pos + 4, value >>> 0);
+}

@@ -19,6 +19,7 @@ import {
   encodeProperties,
 } from '../../common/message/message-properties.js';
 import { encodeSocketAddr } from '../../common/socket-address.js';
+import { setInt64 } from '../../common/int64.js';
 import { CRC32_PROPERTY, CRC32_RESERVED_LEN, writeCrcProperty } from './record-crc.js';
 import { crcShiftTable, sealRecords } from './record-seal.js';
 import { PutMessageStatus } from '../store-types.js';
@@ -26,7 +27,6 @@ import type { MessageToStore } from '../store-types.js';
 
 export const MAX_TOPIC_BYTES = 127;
 
-const TWO_32 = 4294967296;
 const x2n = crcShiftTable();
 const shiftOps = new Map<number, number>();
 
@@ -233,10 +233,4 @@ export class RecordEncoder {
     if (seal) sealRecords(buf, pos, pos + p.size, this.appendCrc, crc32, x2n, shiftOps);
     return p.size;
   }
-}
-
-function setInt64(dv: DataView, pos: number, v: number): void {
-  // Offsets and timestamps stay below 2^53; >>> 0 keeps the low word right for negatives too.
-  dv.setInt32(pos, Math.floor(v / TWO_32));
-  dv.setUint32(pos + 4, v >>> 0);
 }
