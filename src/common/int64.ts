@@ -20,3 +20,8 @@ export function setInt64(view: DataView, pos: number, value: number): void {
   view.setInt32(pos, Math.floor(value / TWO_32));
   view.setUint32(pos + 4, value >>> 0);
 }
+
+/** readInt64 through a DataView. */
+export function getInt64(view: DataView, pos: number): number {
+  return view.getInt32(pos) * TWO_32 + view.getUint32(pos + 4);
+}

@@ -12,12 +12,14 @@
  *     CPU 1.18 -> 1.05 s for 200,000 messages). A message kept alive keeps the socket chunk it
  *     came in alive (up to 64 KiB, or the frame), as Buffer's own 8 KiB pool slices do on a
  *     smaller scale;
+ *   - integers are read through one DataView per answer (Buffer's readInt32BE costs more: 32
+ *     stored 1 KiB records decoded in ~1,030 ns each before, ~850 after);
  *   - the offsetMsgId is written as ASCII into a scratch buffer and read out as one string;
  *   - the properties map is built once, without the store's `__CRC32#` and with MIN_OFFSET /
  *     MAX_OFFSET added, as the consumer hands them over (upstream adds both after decoding).
  * A malformed record ends the pull's records, as decodeRecords does.
  */
-import { readInt64 } from '../../common/int64.js';
+import { getInt64 } from '../../common/int64.js';
 import {
   MessageProperty,
   NAME_VALUE_SEPARATOR,
@@ -98,8 +100,9 @@ export class PullDecoder {
     out: MessageExt[],
   ): void {
     let pos = 0;
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     while (pos + MIN_RECORD <= body.length) {
-      const size = this.record(body, pos, minOffset, maxOffset);
+      const size = this.record(body, view, pos, minOffset, maxOffset);
       if (size <= 0) break;
       pos += size;
       const r = this.rec;
@@ -112,12 +115,12 @@ export class PullDecoder {
   }
 
   /** Decodes the record at `pos` into this.rec; its size, or 0 when malformed. */
-  private record(buf: Buffer, pos: number, minOffset: string, maxOffset: string): number {
-    const total = buf.readInt32BE(pos);
+  private record(buf: Buffer, dv: DataView, pos: number, minOffset: string, maxOffset: string): number {
+    const total = dv.getInt32(pos);
     const end = pos + total;
-    if (buf.readInt32BE(pos + Pos.MAGIC) !== MESSAGE_MAGIC_CODE || total < MIN_RECORD || end > buf.length)
+    if (dv.getInt32(pos + Pos.MAGIC) !== MESSAGE_MAGIC_CODE || total < MIN_RECORD || end > buf.length)
       return 0;
-    const sysFlag = buf.readInt32BE(pos + Pos.SYSFLAG);
+    const sysFlag = dv.getInt32(pos + Pos.SYSFLAG);
     const bornLen = sysFlag & MessageSysFlag.BORNHOST_V6_FLAG ? 20 : 8;
     const storeLen = sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG ? 20 : 8;
     const storeTsPos = pos + Pos.BORN_HOST + bornLen;
@@ -125,29 +128,29 @@ export class PullDecoder {
     const reconsumePos = storeHostPos + storeLen;
     const bodyLenPos = reconsumePos + 12;
     if (bodyLenPos + 4 > end) return 0;
-    const bodyLen = buf.readInt32BE(bodyLenPos);
+    const bodyLen = dv.getInt32(bodyLenPos);
     const topicLenPos = bodyLenPos + 4 + bodyLen;
     if (bodyLen < 0 || topicLenPos + 1 > end) return 0;
     const topicLen = buf[topicLenPos]!;
     const propsLenPos = topicLenPos + 1 + topicLen;
     if (propsLenPos + 2 > end) return 0;
-    const propsLen = buf.readInt16BE(propsLenPos);
+    const propsLen = dv.getInt16(propsLenPos);
     if (propsLen < 0 || propsLenPos + 2 + propsLen > end) return 0;
 
     const r = this.rec;
     r.storeSize = total;
-    r.bodyCRC = buf.readInt32BE(pos + Pos.BODY_CRC);
-    r.queueId = buf.readInt32BE(pos + Pos.QUEUE_ID);
-    r.flag = buf.readInt32BE(pos + Pos.FLAG);
-    r.queueOffset = readInt64(buf, pos + Pos.QUEUE_OFFSET);
-    r.commitLogOffset = readInt64(buf, pos + Pos.PHYSICAL_OFFSET);
+    r.bodyCRC = dv.getInt32(pos + Pos.BODY_CRC);
+    r.queueId = dv.getInt32(pos + Pos.QUEUE_ID);
+    r.flag = dv.getInt32(pos + Pos.FLAG);
+    r.queueOffset = getInt64(dv, pos + Pos.QUEUE_OFFSET);
+    r.commitLogOffset = getInt64(dv, pos + Pos.PHYSICAL_OFFSET);
     r.sysFlag = sysFlag;
-    r.bornTimestamp = readInt64(buf, pos + Pos.BORN_TIMESTAMP);
+    r.bornTimestamp = getInt64(dv, pos + Pos.BORN_TIMESTAMP);
     r.bornHost = cachedHost(this.born, buf, pos + Pos.BORN_HOST, bornLen);
-    r.storeTimestamp = readInt64(buf, storeTsPos);
+    r.storeTimestamp = getInt64(dv, storeTsPos);
     r.storeHost = cachedHost(this.store, buf, storeHostPos, storeLen);
-    r.reconsumeTimes = buf.readInt32BE(reconsumePos);
-    r.preparedTransactionOffset = readInt64(buf, reconsumePos + 4);
+    r.reconsumeTimes = dv.getInt32(reconsumePos);
+    r.preparedTransactionOffset = getInt64(dv, reconsumePos + 4);
     const bodyStart = bodyLenPos + 4;
     r.body = buf.subarray(bodyStart, bodyStart + bodyLen);
     r.topic = this.topicOf(buf, topicLenPos + 1, topicLen);
