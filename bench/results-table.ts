@@ -114,7 +114,8 @@ export function renderMarkdown(results: Figures): string {
     lines.push(`_not available: ${fmt(e2e?.error)}_`, '');
   } else {
     lines.push(
-      `Runtime ${fmt(e2e.runtime)}; producers pipeline up to ${fmt(e2e.in_flight)} sends, auto-batching ${fmt(e2e.auto_batch)}.`,
+      `Runtime ${fmt(e2e.runtime)}; producers pipeline up to ${fmt(e2e.in_flight)} sends, auto-batching ${fmt(e2e.auto_batch)}. ` +
+        `Figures are medians of ${fmt(e2e.runs ?? 1)} run(s), each on a fresh broker (best run: \`<figure>_best\` below; peak RSS: the largest).`,
       '',
       '| workload | measure | figure | target | met | broker CPU s | broker peak RSS MiB |',
       '| --- | --- | --- | --- | --- | --- | --- |',

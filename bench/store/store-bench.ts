@@ -5,7 +5,7 @@
  * with every figure. Uses a temp dir under /tmp, deleted at the end. Run: npm run bench:store
  *
  *   --repeat=N     run the sequence N times (default 3); figures are medians, `<figure>_best` the
- *                  best run: other work on this two-core machine moves every figure from run to run
+ *                  best run, peak RSS the largest (bench/run-summary.ts)
  *   --only=a,b     cases: probe, async_100b, async_1k (with read_1k and read_1k_concurrent), async_4k,
  *                  sync, rss, restart
  *   --config=JSON  store config overrides for every case, e.g. '{"commitLogDirectIo":false}'
@@ -22,6 +22,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileForBench } from '../compile.js';
+import { summarizeRuns } from '../run-summary.js';
 
 process.env.ROCKETMQ_LOG_LEVEL ??= 'warn';
 const argv = process.argv.slice(2);
@@ -90,17 +91,10 @@ async function once(): Promise<Record<string, number>> {
   return ctx.figures;
 }
 
-/** Lower is better for these; higher for throughput. */
-const lowerIsBetter = (k: string): boolean => k.startsWith('peak_rss') || k.endsWith('_ms');
-
-function summary(): Record<string, number | string> {
-  const out: Record<string, number | string> = {};
-  for (const k of Object.keys(runs[0] ?? {})) {
-    const v = runs.map((r) => r[k]!).sort((a, b) => a - b);
-    out[k] = v[Math.floor((v.length - 1) / 2)]!;
-    if (runs.length > 1) out[`${k}_best`] = lowerIsBetter(k) ? v[0]! : v[v.length - 1]!;
-  }
-  out.runs = runs.length;
+function summary(): Record<string, unknown> {
+  const out = summarizeRuns(runs, {
+    lowerIsBetter: (k) => k.endsWith('_ms') || k.endsWith('_device_mib'),
+  });
   out.runtime = isTs ? 'tsx' : 'compiled';
   out.node = process.version;
   out.cpus = cpus().length;
