@@ -14,7 +14,8 @@
  * everything but the store; consuming workloads then find nothing).
  */
 import './quiet-logs.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { diskReadBytes } from '../disk-read-bytes.js';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
@@ -46,15 +47,6 @@ const sampler = setInterval(() => {
 sampler.unref();
 let cpuMark = process.cpuUsage();
 
-/** Bytes this process had the block layer read (/proc/self/io read_bytes; 0 where there is none). */
-function diskReadBytes(): number {
-  try {
-    const m = /^read_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
 let diskReadMark = diskReadBytes();
 // How late the event loop runs (a blocked loop delays every answer, a latency tail's usual cause).
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });

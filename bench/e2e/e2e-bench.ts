@@ -28,7 +28,13 @@ function run(args: string[]): Promise<number> {
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  return new Promise((resolve) =>
+    child.on('exit', (code) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? 1);
+    }),
+  );
 }
 
 /** Lower is better for these: latency, CPU, memory, bytes read. */

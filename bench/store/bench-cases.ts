@@ -5,7 +5,8 @@
  * that was appending to a ~3 GiB store. Every case works in its own directory under `root`.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { diskReadBytes } from '../disk-read-bytes.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -136,16 +137,6 @@ export async function syncCase(
   report(ctx, name, count, count * 1024, secs);
   await store.shutdown();
   rmSync(join(ctx.root, name), { recursive: true, force: true });
-}
-
-/** Bytes this process had the block layer read (/proc/self/io read_bytes; 0 where there is none). */
-function diskReadBytes(): number {
-  try {
-    const m = /^read_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 /**
