@@ -152,7 +152,10 @@ export class WriteLoop {
       if (c.end > o.writtenOffset) o.advance(c.end, c.lastStoreTs);
     }
     if (!o.writable) return;
-    for (const c of st.chunks) {
+    // A job written right here (writeNow) can complete the head chunk, which leaves st.chunks: walk
+    // a copy, or the chunk after it is skipped and a later one written first (its block overwritten
+    // later by the skipped chunk's zero-padded tail, and writtenOffset moved past unwritten bytes).
+    for (const c of st.chunks.length > 1 ? st.chunks.slice() : st.chunks) {
       if (c.issued === c.used) {
         if (c.sealed) continue;
         break;
