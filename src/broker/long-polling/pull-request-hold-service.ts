@@ -1,8 +1,9 @@
 /**
  * Long polling: a PULL that finds nothing new is parked here instead of answered (the processor
  * returns no reply). It is answered again by re-running the pull with suspension disallowed when
- * (a) a message matching its filter is dispatched into its queue, or (b) its hold time elapsed,
- * as checked by a periodic scan (every `checkIntervalMs`). Keys are `topic@queueId`.
+ * (a) a message matching its filter is dispatched into its queue, (b) its hold time elapsed, as
+ * checked by a periodic scan (every `checkIntervalMs`), or (c) at once, when the queue already
+ * holds messages past its offset as it parks. Keys are `topic@queueId`.
  */
 import type { Logger } from '../../common/logger.js';
 import { Service } from '../../common/service.js';
@@ -44,6 +45,13 @@ export class PullRequestHoldService extends Service {
   }
 
   suspend(topic: string, queueId: number, pull: HeldPull): void {
+    // The pull read the store before this turn; a message dispatched since (a send read from the
+    // same socket chunk is stored while the pull awaits its read) found nobody parked to wake, and
+    // the pull would wait for the next scan (measured: 0.65 s for a message at 5,000/s).
+    if (this.maxOffset(topic, queueId) > pull.pullFromThisOffset) {
+      this.wake(pull);
+      return;
+    }
     const key = PullRequestHoldService.key(topic, queueId);
     let list = this.held.get(key);
     if (!list) {

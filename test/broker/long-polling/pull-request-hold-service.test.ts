@@ -66,3 +66,22 @@ test('a pull woken and parked again during the same arrival stays parked', () =>
   assert.deepEqual(woken, [3, 4, 100]);
   assert.equal(svc.size, 0);
 });
+
+test('a pull parking behind messages dispatched since its store read is answered at once', () => {
+  const woken: number[] = [];
+  let max = 0;
+  const svc = new PullRequestHoldService(
+    60_000,
+    () => max,
+    (p) => woken.push(p.pullFromThisOffset),
+    getLogger('test.hold'),
+  );
+  // Its read found offset 4 empty; meanwhile message 4 was stored and dispatched with nothing parked.
+  max = 5;
+  svc.suspend('T', 0, pull(4));
+  assert.deepEqual(woken, [4], 'woken as it parks, not at the next scan');
+  assert.equal(svc.size, 0);
+  svc.suspend('T', 0, pull(5));
+  assert.deepEqual(woken, [4], 'nothing past offset 5 yet: parked');
+  assert.equal(svc.size, 1);
+});
