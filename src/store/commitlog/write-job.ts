@@ -74,8 +74,12 @@ function writeAll(fd: number, buf: Buffer, off: number, len: number, pos: number
 
 /**
  * Seals and writes a job right here with blocking node:fs calls (a small job while nothing else is
- * in flight: write-loop.ts). Direct writes go out as the whole blocks plus the zero-padded copy
- * of the last partial block in `scratch`, in one pwritev.
+ * in flight: write-loop.ts). A direct-I/O job keeps its shape, the whole blocks plus the
+ * zero-padded copy of the last partial block (`scratch`) in one pwritev, but goes through the page
+ * cache: an O_DIRECT write waits for the device (4 KiB: p50 0.07 ms, p99.9 0.4-1.2 ms at 5,000
+ * writes a second here) and blocked the event loop that long, while a page-cache write of whole
+ * blocks takes microseconds and never has to read a page first. The next direct write of that
+ * block makes the kernel write the cached page back and drop it first, so the two never disagree.
  */
 export function writeJobNow(
   job: WriteJob,
@@ -96,26 +100,27 @@ export function writeJobNow(
     writeAll(f.fd, c.buf, job.from, job.to - job.from, rel + job.from);
     return;
   }
+  const fd = f.fd;
   const a = job.from - (job.from % BLOCK);
   const tail = (job.to - a) % BLOCK;
   const whole = job.to - tail;
   if (tail === 0) {
-    writeAll(f.directFd, c.buf, a, whole - a, rel + a);
+    writeAll(fd, c.buf, a, whole - a, rel + a);
     return;
   }
   c.buf.copy(scratch, 0, whole, job.to);
   scratch.fill(0, tail, BLOCK);
   const pad = scratch.subarray(0, BLOCK);
   if (whole === a) {
-    writeAll(f.directFd, pad, 0, BLOCK, rel + a);
+    writeAll(fd, pad, 0, BLOCK, rel + a);
     return;
   }
-  const n = writevSync(f.directFd, [c.buf.subarray(a, whole), pad], rel + a);
+  const n = writevSync(fd, [c.buf.subarray(a, whole), pad], rel + a);
   if (n < whole - a) {
-    writeAll(f.directFd, c.buf, a + n, whole - a - n, rel + a + n);
-    writeAll(f.directFd, pad, 0, BLOCK, rel + whole);
+    writeAll(fd, c.buf, a + n, whole - a - n, rel + a + n);
+    writeAll(fd, pad, 0, BLOCK, rel + whole);
   } else if (n < whole - a + BLOCK) {
-    writeAll(f.directFd, pad, n - (whole - a), BLOCK - (n - (whole - a)), rel + a + n);
+    writeAll(fd, pad, n - (whole - a), BLOCK - (n - (whole - a)), rel + a + n);
   }
 }
 
