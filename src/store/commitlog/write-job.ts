@@ -94,13 +94,12 @@ export function writeJobNow(
     const end = sealRecords(c.buf, job.from, job.to, appendCrc, crc32, x2n, ops);
     if (end !== job.to) throw new Error(`staged records end at ${end}, not ${job.to}`);
   }
-  const f = job.file;
-  const rel = c.start - f.fileFromOffset;
+  const fd = job.file.fd;
+  const rel = c.start - job.file.fileFromOffset;
   if (!job.direct) {
-    writeAll(f.fd, c.buf, job.from, job.to - job.from, rel + job.from);
+    writeAll(fd, c.buf, job.from, job.to - job.from, rel + job.from);
     return;
   }
-  const fd = f.fd;
   const a = job.from - (job.from % BLOCK);
   const tail = (job.to - a) % BLOCK;
   const whole = job.to - tail;

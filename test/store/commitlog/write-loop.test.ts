@@ -1,14 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeRecord } from '../../../src/common/message/message-record.js';
+import type { MessageStore } from '../../../src/store/message-store.js';
+import { crashBody as body } from '../helpers/crash-data.js';
 import { msg, openStore, tempDir, testConfig } from '../helpers/store-helper.js';
-
-/** A body whose bytes say which message it is. */
-function body(n: number): Buffer {
-  const b = Buffer.alloc(100 + ((n * 997) % 7000));
-  for (let i = 0; i < b.length; i++) b[i] = (n * 31 + i * 7) & 0xff;
-  return b;
-}
 
 // Single puts on an idle store are small jobs written at once on the event loop (through the page
 // cache); a burst of 300 staged together fills several chunks and goes to the writer thread as
@@ -18,13 +13,13 @@ function body(n: number): Buffer {
 // later, wiped the start of the next chunk's first record (acked, then gone after a restart).
 test('single puts and bursts interleaved: every acknowledged record reads back from the files, before and after a restart', async () => {
   const cfg = testConfig(tempDir(), {
-    mappedFileSizeCommitLog: 1024 * 1024,
+    mappedFileSizeCommitLog: 256 * 1024,
     mappedFileSizeConsumeQueue: 20 * 4000,
     commitLogDirectIo: true,
   });
   const stored: { n: number; phy: number; queueId: number; queueOffset: number }[] = [];
   let n = 0;
-  const put = async (s: Awaited<ReturnType<typeof openStore>>): Promise<void> => {
+  const put = async (s: MessageStore): Promise<void> => {
     const i = n++;
     const r = await s.putMessage(msg('MixTopic', i % 2, body(i)));
     assert.equal(r.status, 'PUT_OK');
