@@ -48,16 +48,22 @@ export class StorePut {
     const phy = this.commitLog.appendOne(p, storeTs);
     if (typeof phy !== 'number') return Promise.resolve(this.stats.putFailed(phy));
     const end = this.commitLog.stagedOffset;
-    const result = new AppendResult(
-      this.encoder.storeHost,
-      phy,
-      p.size,
-      this.commitLog.lastQueueOffset,
-      storeTs,
-      1,
-    );
+    const queueOffset = this.commitLog.lastQueueOffset;
     this.stats.putOk(1, p.size);
-    return this.awaitDurable(result, end, msg.properties);
+    const wait = this.waitsForFlush(msg.properties);
+    // Common paths: the result stays numbers until the put is answered (see waiter-queue.ts).
+    if (!this.replicaWait && end > this.commitLog.writtenOffset) {
+      if (wait)
+        return this.flusher.waitPutOne(end, this.encoder.storeHost, phy, p.size, queueOffset, storeTs);
+      this.next.end = end;
+      this.next.phy = phy;
+      this.next.size = p.size;
+      this.next.queueOffset = queueOffset;
+      this.next.storeTs = storeTs;
+      return new Promise<PutMessageResult>(this.enqueueWrittenOne);
+    }
+    const result = new AppendResult(this.encoder.storeHost, phy, p.size, queueOffset, storeTs, 1);
+    return this.awaitDurable(result, end, wait);
   }
 
   putMessages(batch: MessageBatchToStore): Promise<PutMessageResult> {
@@ -86,16 +92,20 @@ export class StorePut {
       out.phyOffsets,
     );
     this.stats.putOk(n, result.wroteBytes);
-    return this.awaitDurable(result, out.endOffset, msgs[0]!.properties);
+    return this.awaitDurable(result, out.endOffset, this.waitsForFlush(msgs[0]!.properties));
+  }
+
+  /** SYNC_FLUSH: a put waits for an fdatasync unless it says WAIT=false. */
+  private waitsForFlush(props: string): boolean {
+    return this.sync && getProperty(props, MessageProperty.WAIT_STORE_MSG_OK) !== 'false';
   }
 
   /**
    * The put's answer once its bytes below `end` are as durable as the flush mode asks: written
-   * (ASYNC_FLUSH, or WAIT=false), or covered by an fdatasync (SYNC_FLUSH); SYNC_MASTER then also
+   * (ASYNC_FLUSH, or WAIT=false), or covered by an fdatasync (`wait`); SYNC_MASTER then also
    * waits for the slave. One promise per put on the common paths.
    */
-  private awaitDurable(result: AppendResult, end: number, props: string): Promise<PutMessageResult> {
-    const wait = this.sync && getProperty(props, MessageProperty.WAIT_STORE_MSG_OK) !== 'false';
+  private awaitDurable(result: AppendResult, end: number, wait: boolean): Promise<PutMessageResult> {
     const replicaWait = this.replicaWait;
     if (!replicaWait) {
       if (wait) return this.flusher.waitPut(end, result) as Promise<PutMessageResult>;
@@ -117,11 +127,24 @@ export class StorePut {
     );
   }
 
-  // One promise per put and no closure: the executor is shared and takes its arguments from here.
+  // One promise per put and no closure: the executors are shared and take their arguments from here.
   private nextEnd = 0;
   private nextResult: AppendResult | undefined;
   private readonly enqueueWritten = (resolve: (r: PutMessageResult) => void): void =>
     this.commitLog.waiters.push(this.nextEnd, resolve, this.nextResult);
+  private readonly next = { end: 0, phy: 0, size: 0, queueOffset: 0, storeTs: 0 };
+  private readonly enqueueWrittenOne = (resolve: (r: PutMessageResult) => void): void => {
+    const n = this.next;
+    this.commitLog.waiters.pushOne(
+      n.end,
+      resolve,
+      this.encoder.storeHost,
+      n.phy,
+      n.size,
+      n.queueOffset,
+      n.storeTs,
+    );
+  };
 
   /** Resolves with PUT_OK once every byte below `end` is in the kernel (or with the write's failure). */
   private waitWritten(end: number, result: AppendResult): Promise<PutMessageResult> {

@@ -19,8 +19,8 @@
 import type { Logger } from '../../common/logger.js';
 import type { CommitLog } from './commitlog.js';
 import { WaiterQueue } from './waiter-queue.js';
-import type { AppendResult } from '../append-result.js';
-import { PutMessageStatus } from '../store-types.js';
+import { AppendResult } from '../append-result.js';
+import { PutMessageStatus, type PutMessageResult } from '../store-types.js';
 
 const OS_PAGE_SIZE = 4096;
 
@@ -95,8 +95,44 @@ export class FlushService {
     return new Promise((resolve) => this.register(end, resolve, result));
   }
 
+  /** waitPut for a single message, its result given as numbers (see waiter-queue.ts). */
+  waitPutOne(
+    end: number,
+    host: Buffer,
+    wroteOffset: number,
+    wroteBytes: number,
+    queueOffset: number,
+    storeTimestamp: number,
+  ): Promise<PutMessageResult> {
+    if (this.failed !== undefined)
+      return Promise.resolve(
+        this.flushFailed(
+          new AppendResult(host, wroteOffset, wroteBytes, queueOffset, storeTimestamp, 1),
+        ) as PutMessageResult,
+      );
+    return new Promise((resolve) => {
+      const deadline = Date.now() + this.opts.syncFlushTimeout;
+      this.waiters.pushOne(
+        end,
+        resolve,
+        host,
+        wroteOffset,
+        wroteBytes,
+        queueOffset,
+        storeTimestamp,
+        deadline,
+      );
+      this.armed();
+    });
+  }
+
   private register(end: number, resolve: (v: never) => void, result: AppendResult | undefined): void {
     this.waiters.push(end, resolve, result, Date.now() + this.opts.syncFlushTimeout);
+    this.armed();
+  }
+
+  /** A waiter was registered: make sure timeouts are checked and a flush is under way. */
+  private armed(): void {
     if (!this.timeoutTimer) {
       this.timeoutTimer = setInterval(() => this.expire(), Math.min(100, this.opts.syncFlushTimeout));
       this.timeoutTimer.unref();
