@@ -2,7 +2,8 @@
  * Compiles benchmark entry points and the sources they import with tsc into
  * node_modules/.cache/<name>, so that the compiled JavaScript is what gets measured (what a broker
  * runs; tsx's transform adds a helper call per function it creates, which showed in profiles).
- * Type errors do not stop it (exit status 2 still emits); anything worse ends the process.
+ * Checked as strictly as the project (a type error is printed but does not stop it: exit status 2
+ * still emits); anything worse ends the process.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ export function compileForBench(root: string, name: string, files: string[]): st
       join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
       ...['--outDir', out, '--rootDir', root, '--module', 'nodenext', '--moduleResolution', 'nodenext'],
       ...['--target', 'es2023', '--skipLibCheck', '--types', 'node', '--declaration', 'false'],
-      ...['--sourceMap', 'false', '--strict', 'false', '--noEmitOnError', 'false'],
+      ...['--sourceMap', 'false', '--strict', 'true', '--noEmitOnError', 'false'],
       ...files,
     ],
     { cwd: root, stdio: 'inherit' },
