@@ -121,6 +121,11 @@ export class CommitLog {
     return this.loop.threadStarted;
   }
 
+  /** Jobs for the writer thread whose records the event loop sealed (it had time to spare). */
+  get jobsSealedOnLoop(): number {
+    return this.loop.sealedHere;
+  }
+
   /** Stops the sealing worker and gives the staging memory back (shutdown, after drained()). */
   async stopWriter(): Promise<void> {
     await this.loop.stop();

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { performance } from 'node:perf_hooks';
 import assert from 'node:assert/strict';
 import { decodeRecord } from '../../../src/common/message/message-record.js';
 import type { MessageStore } from '../../../src/store/message-store.js';
@@ -72,6 +73,48 @@ test('single puts and bursts interleaved: every acknowledged record reads back f
         offset = r.nextBeginOffset;
       }
       assert.equal(i, want.length, `queue ${q} holds every record`);
+    }
+  } finally {
+    await store.shutdown();
+  }
+});
+
+// While the writer thread has work queued and the event loop has time to spare, the loop seals
+// the next job itself and hands it over as already sealed. Here the loop is made to look idle.
+test('jobs sealed on an idle event loop are written with valid CRCs', async () => {
+  const realElu = performance.eventLoopUtilization;
+  performance.eventLoopUtilization = ((a?: unknown, b?: unknown) => {
+    const r = realElu.call(performance, a as never, b as never);
+    return a === undefined ? r : { ...r, utilization: 0 };
+  }) as typeof performance.eventLoopUtilization;
+  const cfg = testConfig(tempDir(), { mappedFileSizeCommitLog: 1024 * 1024, commitLogDirectIo: true });
+  const offsets: number[] = [];
+  let store = await openStore(cfg);
+  try {
+    for (let round = 0; round < 20; round++) {
+      const rs = await Promise.all(
+        Array.from({ length: 200 }, (_, k) =>
+          store.putMessage(msg('SealHere', k % 2, body(round * 200 + k))),
+        ),
+      );
+      for (const r of rs) {
+        assert.equal(r.status, 'PUT_OK');
+        offsets.push(r.appendResult!.wroteOffset);
+      }
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    assert.ok(store.commitLog.jobsSealedOnLoop > 0, 'some jobs were sealed on the loop');
+  } finally {
+    performance.eventLoopUtilization = realElu;
+    await store.shutdown();
+  }
+  // Reads check both CRCs and never serve a record that fails them.
+  store = await openStore(cfg);
+  try {
+    for (const [i, phy] of offsets.entries()) {
+      const m = await store.lookMessageByOffset(phy);
+      assert.ok(m, `record ${i} at ${phy}`);
+      assert.deepEqual(m.body, body(i));
     }
   } finally {
     await store.shutdown();
