@@ -123,6 +123,7 @@ export class MessageStore {
       config.commitLogSealThread,
       clLog,
     );
+    this.commitLog.sealOnIdleLoop = !this.sync;
     this.consumeQueues = new ConsumeQueueStore(
       this.fs,
       this.paths.consumeQueue,

@@ -126,6 +126,11 @@ export class CommitLog {
     return this.loop.sealedHere;
   }
 
+  /** Whether an event loop with time to spare may seal jobs for the writer thread (not SYNC_FLUSH). */
+  set sealOnIdleLoop(on: boolean) {
+    this.loop.sealOnIdleLoop = on;
+  }
+
   /** Stops the sealing worker and gives the staging memory back (shutdown, after drained()). */
   async stopWriter(): Promise<void> {
     await this.loop.stop();

@@ -81,31 +81,44 @@ test('single puts and bursts interleaved: every acknowledged record reads back f
 
 // While the writer thread has work queued and the event loop has time to spare, the loop seals
 // the next job itself and hands it over as already sealed. Here the loop is made to look idle.
-test('jobs sealed on an idle event loop are written with valid CRCs', async () => {
+/** Makes the event loop look idle to the write loop until the returned function is called. */
+function idleLoop(): () => void {
   const realElu = performance.eventLoopUtilization;
   performance.eventLoopUtilization = ((a?: unknown, b?: unknown) => {
     const r = realElu.call(performance, a as never, b as never);
     return a === undefined ? r : { ...r, utilization: 0 };
   }) as typeof performance.eventLoopUtilization;
-  const cfg = testConfig(tempDir(), { mappedFileSizeCommitLog: 1024 * 1024, commitLogDirectIo: true });
+  return () => {
+    performance.eventLoopUtilization = realElu;
+  };
+}
+
+/** 20 bursts of 200 puts, 60 ms apart; the stored offsets in put order. */
+async function bursts(store: MessageStore): Promise<number[]> {
   const offsets: number[] = [];
+  for (let round = 0; round < 20; round++) {
+    const rs = await Promise.all(
+      Array.from({ length: 200 }, (_, k) => store.putMessage(msg('SealHere', k % 2, body(round * 200 + k)))),
+    );
+    for (const r of rs) {
+      assert.equal(r.status, 'PUT_OK');
+      offsets.push(r.appendResult!.wroteOffset);
+    }
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  return offsets;
+}
+
+test('jobs sealed on an idle event loop are written with valid CRCs', async () => {
+  const restore = idleLoop();
+  const cfg = testConfig(tempDir(), { mappedFileSizeCommitLog: 1024 * 1024, commitLogDirectIo: true });
+  let offsets: number[];
   let store = await openStore(cfg);
   try {
-    for (let round = 0; round < 20; round++) {
-      const rs = await Promise.all(
-        Array.from({ length: 200 }, (_, k) =>
-          store.putMessage(msg('SealHere', k % 2, body(round * 200 + k))),
-        ),
-      );
-      for (const r of rs) {
-        assert.equal(r.status, 'PUT_OK');
-        offsets.push(r.appendResult!.wroteOffset);
-      }
-      await new Promise((r) => setTimeout(r, 60));
-    }
+    offsets = await bursts(store);
     assert.ok(store.commitLog.jobsSealedOnLoop > 0, 'some jobs were sealed on the loop');
   } finally {
-    performance.eventLoopUtilization = realElu;
+    restore();
     await store.shutdown();
   }
   // Reads check both CRCs and never serve a record that fails them.
@@ -117,6 +130,20 @@ test('jobs sealed on an idle event loop are written with valid CRCs', async () =
       assert.deepEqual(m.body, body(i));
     }
   } finally {
+    await store.shutdown();
+  }
+});
+
+test('under SYNC_FLUSH the event loop leaves sealing to the writer thread, idle or not', async () => {
+  const restore = idleLoop();
+  const store = await openStore(
+    testConfig(tempDir(), { mappedFileSizeCommitLog: 1024 * 1024, flushDiskType: 'SYNC_FLUSH' }),
+  );
+  try {
+    await bursts(store);
+    assert.equal(store.commitLog.jobsSealedOnLoop, 0);
+  } finally {
+    restore();
     await store.shutdown();
   }
 });
