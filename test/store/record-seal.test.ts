@@ -50,3 +50,23 @@ test('sealing fills exactly the CRCs encode would have written, combined or not'
   encodeMany(c, 60, false);
   assert.equal(sealRecords(c, 0, ends[10]! + 7, true, crc32, crcShiftTable(), new Map()), ends[10]);
 });
+
+test('sealing through a scratch region of the same memory writes the same bytes', () => {
+  const expected = Buffer.alloc(1 << 20);
+  const end = encodeMany(expected, 60, true).at(-1)!;
+  // Records at an odd offset of a larger memory, whose last 64 KiB are the scratch region.
+  const mem = new Uint8Array(2 << 20);
+  const buf = Buffer.from(mem.buffer, 4096 + 7, 1 << 20);
+  encodeMany(buf, 60, false);
+  const scratch = { mem, at: mem.length - 65536, size: 65536, views: new Map<number, Uint8Array>() };
+  assert.equal(sealRecords(buf, 0, end, true, crc32, crcShiftTable(), new Map(), scratch), end);
+  assert.deepEqual(buf.subarray(0, end), expected.subarray(0, end));
+  assert.ok(scratch.views.size > 0, 'ranges went through the scratch region');
+  // A scratch over other memory is not used: views of the buffer itself, same bytes.
+  const other = Buffer.alloc(1 << 20);
+  encodeMany(other, 60, false);
+  const unrelated = { ...scratch, views: new Map<number, Uint8Array>() };
+  assert.equal(sealRecords(other, 0, end, true, crc32, crcShiftTable(), new Map(), unrelated), end);
+  assert.deepEqual(other.subarray(0, end), expected.subarray(0, end));
+  assert.equal(unrelated.views.size, 0);
+});

@@ -5,12 +5,13 @@
  *   BODYCRC  = crc32(body) & 0x7FFFFFFF
  *   __CRC32# = crc32(record bytes before the last 20) & 0x7FFFFFFF, digits least significant first
  * A body of 2 KiB or more is hashed once: the record CRC is crc32(head) combined with the body CRC
- * (zlib's crc32_combine, see crc32-combine.ts) then continued over the tail.
+ * (zlib's crc32_combine, done inline below) then continued over the tail.
  *
  * CRC32 is most of the CPU a put costs, so sealing runs on a worker thread when the range is large
- * (crc-sealer.ts). The worker gets this very function as source text (Function#toString), which
- * is why it is self-contained: no imports, no helper functions, no closures; crc32 and the combine
- * tables are passed in. Keep it that way (a test runs it through the worker).
+ * (writer-thread.ts). The worker gets this very function as source text (Function#toString), which
+ * is why it is self-contained: no imports, no helper functions, no closures (a transpiler may
+ * wrap those in helpers of its own); crc32 and the combine tables are passed in. Keep it that way
+ * (a test runs it through the worker).
  */
 
 /** x^(2^k) mod the CRC polynomial for k = 0..31 (zlib's x2n_table). */
@@ -32,9 +33,24 @@ export function crcShiftTable(): Uint32Array {
 }
 
 /**
+ * A region of the memory being sealed where the short ranges hashed (a record's head and tail)
+ * are copied, so that hashing them needs no view of their own: three typed-array views per record
+ * were the event loop's main garbage while it sealed 4 KiB records, and its young generation
+ * churned enough to promote other short-lived objects (peak RSS of a 2 GiB append up to 206 MiB).
+ * `mem` spans the whole buffer the sealed bytes live in; views of mem[at, at + n) are kept by n.
+ */
+export interface SealScratch {
+  mem: Uint8Array;
+  at: number;
+  size: number;
+  views: Map<number, Uint8Array>;
+}
+
+/**
  * Seals the records in buf[from, to); `from` is a record start. Stops at the first position that
  * does not start a whole record inside the range and returns it (normally `to`). An end-of-file
- * filler (8 bytes staged) is stepped over.
+ * filler (8 bytes staged) is stepped over. With `scratch` (over the memory buf is part of), short
+ * ranges are hashed from a copy there instead of from a view allocated for them.
  */
 export function sealRecords(
   buf: Buffer,
@@ -44,7 +60,9 @@ export function sealRecords(
   crc32: (data: Uint8Array, value?: number) => number,
   x2n: Uint32Array,
   ops: Map<number, number>,
+  scratch?: SealScratch,
 ): number {
+  const sc = scratch !== undefined && scratch.mem.buffer === buf.buffer ? scratch : undefined;
   let pos = from;
   while (pos + 8 <= to) {
     const size = buf.readInt32BE(pos);
@@ -64,10 +82,12 @@ export function sealRecords(
     buf.writeInt32BE(bodyCrc & 0x7fffffff, pos + 8);
     if (appendCrc) {
       const crcAt = pos + size - 20;
-      let crc: number;
-      if (bodyLen >= 2048) {
-        let op = ops.get(bodyLen);
-        if (op === undefined) {
+      const combine = bodyLen >= 2048;
+      let op = 0;
+      if (combine) {
+        const known = ops.get(bodyLen);
+        if (known !== undefined) op = known;
+        else {
           // x^(8 * bodyLen) mod p, by squaring (zlib x2nmodp).
           op = 0x80000000;
           let n = bodyLen;
@@ -89,19 +109,40 @@ export function sealRecords(
           if (ops.size >= 4096) ops.clear();
           ops.set(bodyLen, op);
         }
-        const head = crc32(new Uint8Array(buf.buffer, base + pos, bodyStart - pos));
-        // multmodp(op, head) ^ bodyCrc: the CRC of head || body.
-        let b = head;
-        let p = 0;
-        for (let i = 31; i >= 0; i--) {
-          p ^= b & -((op >>> i) & 1);
-          b = (b >>> 1) ^ (0xedb88320 & -(b & 1));
+      }
+      // Hashed: the record up to the digits; or, combining, the head, then (after the body's CRC is
+      // folded in) the tail. One loop, as the function may not define helpers (see the header).
+      let crc = 0;
+      for (let part = 0; part < (combine ? 2 : 1); part++) {
+        const start = part === 1 ? bodyStart + bodyLen : pos;
+        const len = part === 1 ? crcAt - start : combine ? bodyStart - pos : crcAt - pos;
+        let view: Uint8Array | undefined;
+        if (sc !== undefined && len <= sc.size) {
+          const abs = buf.byteOffset - sc.mem.byteOffset + start;
+          sc.mem.copyWithin(sc.at, abs, abs + len);
+          view = sc.views.get(len);
+          if (view === undefined) {
+            if (sc.views.size >= 1024) sc.views.clear();
+            view = new Uint8Array(sc.mem.buffer, sc.mem.byteOffset + sc.at, len);
+            sc.views.set(len, view);
+          }
+        } else {
+          view = new Uint8Array(buf.buffer, base + start, len);
         }
-        crc = (p ^ bodyCrc) >>> 0;
-        const bodyEnd = bodyStart + bodyLen;
-        crc = crc32(new Uint8Array(buf.buffer, base + bodyEnd, crcAt - bodyEnd), crc);
-      } else {
-        crc = crc32(new Uint8Array(buf.buffer, base + pos, crcAt - pos));
+        if (part === 1) {
+          crc = crc32(view, crc);
+        } else if (!combine) {
+          crc = crc32(view);
+        } else {
+          // multmodp(op, crc(head)) ^ bodyCrc: the CRC of head || body.
+          let b = crc32(view);
+          let p = 0;
+          for (let i = 31; i >= 0; i--) {
+            p ^= b & -((op >>> i) & 1);
+            b = (b >>> 1) ^ (0xedb88320 & -(b & 1));
+          }
+          crc = (p ^ bodyCrc) >>> 0;
+        }
       }
       let v = crc & 0x7fffffff;
       for (let i = 0; i < 10; i++) {

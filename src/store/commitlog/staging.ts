@@ -19,6 +19,7 @@
  * jobs before), else once it is completely written; or from `headBlock` after a restart or repair.
  */
 import type { MappedFile } from '../mapped-file.js';
+import type { SealScratch } from './record-seal.js';
 
 // lib ES2023 has no WebAssembly types; this is the one constructor used here.
 declare const WebAssembly: {
@@ -30,6 +31,8 @@ const WASM_PAGE = 65536;
 /** Written chunks kept for readers: at most this many bytes and chunks. */
 const RECENT_BYTES = 4 * 1024 * 1024;
 const RECENT_CHUNKS = 8;
+/** After the slots: where the event loop copies the short ranges it hashes (record-seal.ts). */
+const SEAL_SCRATCH = WASM_PAGE;
 
 /**
  * Arenas of closed stores, reused by the next store of the same shape. A WebAssembly.Memory is
@@ -88,6 +91,8 @@ export class Staging {
   private recentBytes = 0;
   private readonly freeSlots: number[] = [];
   private readonly arenaBuf: Buffer;
+  /** For sealing chunks on the event loop (never the writer thread's: both may seal at once). */
+  readonly sealScratch: SealScratch;
 
   constructor(
     readonly chunkSize: number,
@@ -97,8 +102,14 @@ export class Staging {
     this.slotSize = Math.ceil(chunkSize / WASM_PAGE) * WASM_PAGE;
     // Reserved, not resident: a page costs memory once a chunk has used it. Slots are reused
     // last-freed first, so the pages in use stay few and warm.
-    this.arena = takeArena(this.slotSize * slots);
+    this.arena = takeArena(this.slotSize * slots + SEAL_SCRATCH);
     this.arenaBuf = Buffer.from(this.arena);
+    this.sealScratch = {
+      mem: new Uint8Array(this.arena),
+      at: this.slotSize * slots,
+      size: SEAL_SCRATCH,
+      views: new Map(),
+    };
     for (let i = slots - 1; i >= 0; i--) this.freeSlots.push(i);
   }
 

@@ -245,7 +245,17 @@ export class WriteLoop {
       this.loopHasSpareTime()
     ) {
       // Sealed here (see SEAL_HERE_BELOW); on a mismatch the thread seals and reports it.
-      if (sealRecords(c.buf, job.from, job.to, this.appendCrc, crc32, this.x2n, this.ops) === job.to) {
+      const sealed = sealRecords(
+        c.buf,
+        job.from,
+        job.to,
+        this.appendCrc,
+        crc32,
+        this.x2n,
+        this.ops,
+        this.staging.sealScratch,
+      );
+      if (sealed === job.to) {
         job.raw = true;
         this.sealedHere++;
       }
