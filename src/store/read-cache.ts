@@ -10,10 +10,11 @@
  * (or at the segment's end, or at writtenOffset), less what blocks cached or being read already
  * hold, so reads never overlap. Readers of different queues walking the same stretch of the log
  * therefore ask for the very same blocks and share them, and every read, the pulls' own as well as
- * the read-ahead, is registered so a second reader waits for it instead of reading the bytes again. (Blocks used to start at whichever record missed: readers a little
- * apart read overlapping blocks and kept two read-ahead chains, and the e2e consume benchmark read
- * ~3.5 times the bytes it served.) A record crossing a grid line is copied from two blocks;
- * records larger than half the largest span get a buffer of their own.
+ * the read-ahead, is registered so a second reader waits for it instead of reading the bytes
+ * again. (Blocks used to start at whichever record missed: readers a little apart read
+ * overlapping blocks and kept two read-ahead chains, and the e2e consume benchmark read ~3.5
+ * times the bytes it served.) A record crossing a grid line is copied from two blocks; records
+ * larger than half the largest span get a buffer of their own.
  *
  * Block buffers are a fixed, recycled set: allocating a fresh 1 MiB buffer per block made the
  * read benchmark spend a third of its time in garbage collection (V8 scavenges on external memory
@@ -225,35 +226,27 @@ export class ReadCache {
     return best;
   }
 
+  /** What holds `at`: a cached block, a read under way, or one started now (undefined: cannot). */
+  private cover(at: number, span: number): Block | Pending | undefined {
+    const c = this.containing(at) ?? this.pendingAt(at);
+    if (c) return c;
+    const g = this.gap(at, span);
+    return this.startRead(g.start, g.end);
+  }
+
   /** A block holding `at` (cached, being read, or read now); undefined when it cannot be read. */
   private async block(at: number, span: number): Promise<Block | undefined> {
-    const c = this.containing(at);
-    if (c) return c;
-    let p = this.pendingAt(at);
-    if (!p) {
-      const g = this.gap(at, span);
-      p = this.startRead(g.start, g.end);
-    }
-    return p ? p.done : undefined;
+    const c = this.cover(at, span);
+    return c && 'done' in c ? c.done : c;
   }
 
   /** Keeps the `ahead` blocks from `from` on cached or being read. */
   private readAhead(from: number, span: number): void {
     let at = from;
     for (let d = 0; d < this.ahead && at < this.commitLog.writtenOffset; d++) {
-      const c = this.containing(at);
-      if (c) {
-        at = c.start + c.len;
-        continue;
-      }
-      const p = this.pendingAt(at);
-      if (p) {
-        at = p.end;
-        continue;
-      }
-      const g = this.gap(at, span);
-      if (!this.startRead(g.start, g.end)) return;
-      at = g.end;
+      const c = this.cover(at, span);
+      if (!c) return;
+      at = 'done' in c ? c.end : c.start + c.len;
     }
   }
 
@@ -271,20 +264,19 @@ export class ReadCache {
   private async read(start: number, len: number): Promise<Block | undefined> {
     const cl = this.commitLog;
     const buf = takeBlock();
+    let block: Block | undefined;
     if (!buf) {
       // Every block buffer is busy: a one-off buffer.
       const one = await cl.read(start, len);
-      if (!one) return undefined;
-      this.readBytes += len;
-      return this.add({ start, len, used: 0, buf: one, base: 0 });
+      if (one) block = { start, len, used: 0, buf: one, base: 0 };
+    } else {
+      const base = await cl.readAligned(start, len, buf).catch(() => -1);
+      if (base >= 0) block = { start, len, used: 0, buf, base };
+      else this.release(buf);
     }
-    const base = await cl.readAligned(start, len, buf).catch(() => -1);
-    if (base < 0) {
-      this.release(buf);
-      return undefined;
-    }
+    if (!block) return undefined;
     this.readBytes += len;
-    return this.add({ start, len, used: 0, buf, base });
+    return this.add(block);
   }
 
   private add(b: Block): Block {

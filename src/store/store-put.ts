@@ -128,11 +128,16 @@ export class StorePut {
   }
 
   // One promise per put and no closure: the executors are shared and take their arguments from here.
-  private nextEnd = 0;
-  private nextResult: AppendResult | undefined;
+  private readonly next = {
+    end: 0,
+    result: undefined as AppendResult | undefined,
+    phy: 0,
+    size: 0,
+    queueOffset: 0,
+    storeTs: 0,
+  };
   private readonly enqueueWritten = (resolve: (r: PutMessageResult) => void): void =>
-    this.commitLog.waiters.push(this.nextEnd, resolve, this.nextResult);
-  private readonly next = { end: 0, phy: 0, size: 0, queueOffset: 0, storeTs: 0 };
+    this.commitLog.waiters.push(this.next.end, resolve, this.next.result);
   private readonly enqueueWrittenOne = (resolve: (r: PutMessageResult) => void): void => {
     const n = this.next;
     this.commitLog.waiters.pushOne(
@@ -148,8 +153,8 @@ export class StorePut {
 
   /** Resolves with PUT_OK once every byte below `end` is in the kernel (or with the write's failure). */
   private waitWritten(end: number, result: AppendResult): Promise<PutMessageResult> {
-    this.nextEnd = end;
-    this.nextResult = result;
+    this.next.end = end;
+    this.next.result = result;
     return new Promise<PutMessageResult>(this.enqueueWritten);
   }
 }
