@@ -126,6 +126,7 @@ for (const name of ['putMessage', 'putMessages'] as const) {
   };
 }
 
+const flushMark = { loop: 0, thread: 0 };
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
@@ -197,6 +198,8 @@ process.on('message', (m: { type: string; window?: string }) => {
       gcMaxMs,
       gcTotalMs,
       heapMiB: mem.heapTotal / MiB,
+      loopFlushes: broker.store.flusher.loopFlushes - flushMark.loop,
+      threadSyncs: broker.store.flusher.threadSyncs - flushMark.thread,
       arrayBuffersMiB: mem.arrayBuffers / MiB,
     });
     loopDelay.reset();
@@ -207,6 +210,8 @@ process.on('message', (m: { type: string; window?: string }) => {
     cpuMark = process.cpuUsage();
     diskReadMark = diskReadBytes();
     peakRss = rss;
+    flushMark.loop = broker.store.flusher.loopFlushes;
+    flushMark.thread = broker.store.flusher.threadSyncs;
   } else if (m.type === 'stop') {
     void stop();
   }

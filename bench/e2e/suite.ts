@@ -86,6 +86,9 @@ interface Usage {
   gcTotalMs: number;
   heapMiB: number;
   arrayBuffersMiB: number;
+  /** CommitLog fdatasync rounds done by the event loop and by the writer thread. */
+  loopFlushes: number;
+  threadSyncs: number;
 }
 
 const children = new Set<ChildProcess>();
@@ -207,6 +210,10 @@ async function workload(
     results[`${name}_store_get_p50_ms`] = round(usage.getP50Ms);
     results[`${name}_store_get_p99_ms`] = round(usage.getP99Ms);
     results[`${name}_pulls_found`] = usage.gets;
+  }
+  if (usage.threadSyncs + usage.loopFlushes > 0 && name.startsWith('A2')) {
+    results[`${name}_fdatasync_rounds_thread`] = usage.threadSyncs;
+    results[`${name}_fdatasync_rounds_loop`] = usage.loopFlushes;
   }
   results[`${name}_broker_loop_delay_p99_ms`] = round(usage.loopDelayP99Ms);
   results[`${name}_broker_loop_delay_max_ms`] = round(usage.loopDelayMaxMs);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readSync, openSync, closeSync } from 'node:fs';
 import { RecordEncoder } from '../../src/store/commitlog/record-encoder.js';
 import { BLOCK, Staging, type Chunk } from '../../src/store/commitlog/staging.js';
-import { WriterThread } from '../../src/store/commitlog/writer-thread.js';
+import { WriterThread, type ThreadSyncHooks } from '../../src/store/commitlog/writer-thread.js';
 import { SKIPPED, type JobOutcome, type WriteJob } from '../../src/store/commitlog/write-job.js';
 import { MappedFile } from '../../src/store/mapped-file.js';
 import { nodeStoreFs } from '../../src/store/io/store-fs.js';
@@ -39,6 +39,11 @@ function reporter(): {
   };
 }
 
+const noSync: ThreadSyncHooks = {
+  synced: () => assert.fail('no fdatasync was asked for'),
+  syncFailed: (err) => assert.fail(err),
+};
+
 function job(seq: number, chunk: Chunk, file: MappedFile, from: number, to: number, epoch = 0): WriteJob {
   return {
     seq,
@@ -61,7 +66,7 @@ test('writer thread: jobs sealed and written in order, queued ones merged, head 
   const direct = await file.openDirect();
   const st = new Staging(64 * 1024, 4, direct);
   const r = reporter();
-  const w = new WriterThread(st, true, r.report, getLogger('test'));
+  const w = new WriterThread(st, true, r.report, noSync, getLogger('test'));
   try {
     const expected = Buffer.alloc(256 * 1024);
     let staged = 0;
@@ -131,7 +136,7 @@ test('writer thread: a failed write is reported, the rest of its epoch skipped, 
   await file.openDirect();
   const st = new Staging(64 * 1024, 2, file.directOpened === true);
   const r = reporter();
-  const w = new WriterThread(st, true, r.report, getLogger('test'));
+  const w = new WriterThread(st, true, r.report, noSync, getLogger('test'));
   try {
     const c = st.chunkFor(file, 4096, 0);
     const n = put(c.buf, 0, 0, 0, false);
@@ -151,6 +156,96 @@ test('writer thread: a failed write is reported, the rest of its epoch skipped, 
   } finally {
     await w.stop();
     await file.close();
+  }
+});
+
+test('writer thread: with syncs wanted, each round ends with an fdatasync reported after its jobs', async () => {
+  const file = MappedFile.create(nodeStoreFs, tempDir(), 0, 1 << 20);
+  await file.ready;
+  await file.openDirect();
+  const st = new Staging(64 * 1024, 4, file.directOpened === true);
+  const events: string[] = [];
+  const r = reporter();
+  const w = new WriterThread(
+    st,
+    true,
+    (seq, o) => {
+      events.push(`job ${seq}`);
+      r.report(seq, o);
+    },
+    {
+      synced: (end, ts, fileFrom) => events.push(`synced ${end} ${ts} ${fileFrom}`),
+      syncFailed: (err) => assert.fail(err),
+    },
+    getLogger('test'),
+  );
+  try {
+    const c = st.chunkFor(file, 4096, 0);
+    const ends: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      c.used += put(c.buf, c.used, c.used, i, false);
+      if (i % 3 === 2) ends.push(c.used);
+    }
+    w.syncWanted = true;
+    ends.forEach((to, k) => {
+      const j = job(k + 1, c, file, k ? ends[k - 1]! : 0, to);
+      j.ts = 1000 + k;
+      w.submit(j);
+    });
+    assert.equal(w.willSync, true, 'jobs are out while syncs are wanted');
+    await r.upTo(3);
+    await new Promise((res) => setImmediate(res));
+    assert.equal(w.willSync, false);
+    // Rounds may hold one job or several; each sync follows the report of the job it ends on.
+    const syncs = events.filter((e) => e.startsWith('synced'));
+    assert.ok(syncs.length >= 1 && syncs.length <= 3, events.join(', '));
+    assert.equal(events.at(-1), `synced ${ends[2]} 1002 0`);
+    for (const e of syncs) {
+      const end = Number(e.split(' ')[1]);
+      const k = ends.indexOf(end);
+      assert.ok(k >= 0, `${e} ends on a job`);
+      assert.equal(events[events.indexOf(e) - 1], `job ${k + 1}`);
+    }
+    // Syncs no longer wanted: jobs are reported as written, with no sync.
+    w.syncWanted = false;
+    const before = syncs.length;
+    c.used += put(c.buf, c.used, c.used, 9, false);
+    w.submit(job(4, c, file, ends[2]!, c.used));
+    await r.upTo(4);
+    await new Promise((res) => setImmediate(res));
+    assert.equal(events.filter((e) => e.startsWith('synced')).length, before);
+  } finally {
+    await w.stop();
+    await file.close();
+  }
+});
+
+test('writer thread: a failed fdatasync is reported (the jobs were written)', async () => {
+  const st = new Staging(64 * 1024, 2, false);
+  const fd = openSync('/dev/null', 'w');
+  // /dev/null takes writes but not fdatasync (EINVAL).
+  const devNull = { fileFromOffset: 0, fd, directFd: -1, directOpened: false } as unknown as MappedFile;
+  const failures: Error[] = [];
+  const r = reporter();
+  const w = new WriterThread(
+    st,
+    true,
+    r.report,
+    { synced: () => assert.fail('the sync failed'), syncFailed: (err) => failures.push(err) },
+    getLogger('test'),
+  );
+  try {
+    const c = st.chunkFor(devNull, 0, 0);
+    c.used = put(c.buf, 0, 0, 0, false);
+    w.syncWanted = true;
+    w.submit(job(1, c, devNull, 0, c.used));
+    await r.upTo(1);
+    assert.deepEqual(r.seen, [[1, undefined]]);
+    assert.equal(failures.length, 1);
+    assert.equal((failures[0] as NodeJS.ErrnoException).code, 'EINVAL');
+  } finally {
+    await w.stop();
+    closeSync(fd);
   }
 });
 

@@ -27,6 +27,7 @@ import { DispatchRing } from '../dispatch/dispatch-ring.js';
 import type { DispatchKeys } from '../dispatch/dispatch-keys.js';
 import { BLOCK, Staging, type Chunk } from './staging.js';
 import { WriteLoop } from './write-loop.js';
+import type { ThreadSyncHooks } from './writer-thread.js';
 import { WaiterQueue } from './waiter-queue.js';
 import type { AppendResult } from '../append-result.js';
 import { PutMessageStatus } from '../store-types.js';
@@ -71,6 +72,13 @@ export class CommitLog {
   onWritten: (() => void) | undefined;
   /** Called when staged bytes at or after the offset were lost to a failed write. */
   onWriteFailed: ((validEnd: number) => void) | undefined;
+  /** The writer thread's fdatasyncs, passed on to the flush service. */
+  readonly threadSync: ThreadSyncHooks = {
+    synced: (end, ts, fileFrom) => this.onThreadSynced?.(end, ts, fileFrom),
+    syncFailed: (err) => this.onThreadSyncFailed?.(err),
+  };
+  onThreadSynced: ((end: number, ts: number, fileFrom: number) => void) | undefined;
+  onThreadSyncFailed: ((err: Error) => void) | undefined;
   /** Gate before a write reaches [from, to) (used by the preallocator). */
   beforeWrite: ((file: MappedFile, from: number, to: number) => Promise<void> | undefined) | undefined;
 
@@ -129,6 +137,16 @@ export class CommitLog {
   /** Whether an event loop with time to spare may seal jobs for the writer thread (not SYNC_FLUSH). */
   set sealOnIdleLoop(on: boolean) {
     this.loop.sealOnIdleLoop = on;
+  }
+
+  /** Durability waiters exist: the writer thread fdatasyncs after each round of writes. */
+  set threadSyncWanted(on: boolean) {
+    this.loop.threadSyncWanted = on;
+  }
+
+  /** An fdatasync by the writer thread is coming for what is written so far. */
+  get threadWillSync(): boolean {
+    return this.loop.threadWillSync;
   }
 
   /** Stops the sealing worker and gives the staging memory back (shutdown, after drained()). */

@@ -4,7 +4,11 @@
  * SYNC_FLUSH: a put waits for an fdatasync whose start came after its bytes were written. Waiters
  * are grouped: when an fdatasync completes, every waiter it covers is released and the next
  * fdatasync (if anyone waits) starts at once, covering everything written meanwhile: one call
- * per batch of waiters, never one per message. A waiter not covered within syncFlushTimeout gets
+ * per batch of waiters, never one per message. While waiters exist the CommitLog's writer thread
+ * does this itself: it ends each round of writes with an fdatasync of the files it wrote and
+ * reports it (onThreadSynced), so a group commit costs no event-loop round trip between the write
+ * and the fdatasync, nor a thread-pool hop; the event loop flushes only what the thread will not
+ * (inline writes when it is idle, an earlier segment after a roll). A waiter not covered within syncFlushTimeout gets
  * FLUSH_DISK_TIMEOUT (its bytes are stored, not yet known durable). A put registers here directly
  * (one promise per put); if its bytes never reach the file (a failed write) it gets the write's
  * failure instead.
@@ -29,6 +33,9 @@ export type FlushWaitResult = 'OK' | 'TIMEOUT' | 'FAILED';
 export class FlushService {
   flushedOffset = 0;
   flushedStoreTimestamp = 0;
+  /** fdatasync rounds that moved flushedOffset: the event loop's, and the writer thread's. */
+  loopFlushes = 0;
+  threadSyncs = 0;
   /** Called after a flush moved flushedOffset (checkpoint bookkeeping). */
   onFlushed: (() => void) | undefined;
   private readonly waiters = new WaiterQueue();
@@ -131,8 +138,30 @@ export class FlushService {
     this.armed();
   }
 
+  /**
+   * The writer thread wrote everything below `end` and fdatasynced the file starting at
+   * `fileFrom` (and any other it wrote in that round). Bytes in earlier files may still be dirty
+   * when the last flush stopped before that file: the event loop flushes them now.
+   */
+  onThreadSynced(end: number, ts: number, fileFrom: number): void {
+    if (this.failed !== undefined) return;
+    if (this.flushedOffset < fileFrom) {
+      void this.flushOnce().then(() => this.kick());
+      return;
+    }
+    if (end > this.flushedOffset) this.threadSyncs++;
+    this.flushedUpTo(end, ts);
+    this.kick();
+  }
+
+  /** The writer thread's fdatasync failed: as fatal as a failed flush here. */
+  onThreadSyncFailed(err: unknown): void {
+    if (this.failed === undefined) this.fail(err);
+  }
+
   /** A waiter was registered: make sure timeouts are checked and a flush is under way. */
   private armed(): void {
+    this.commitLog.threadSyncWanted = true;
     if (!this.timeoutTimer) {
       this.timeoutTimer = setInterval(() => this.expire(), Math.min(100, this.opts.syncFlushTimeout));
       this.timeoutTimer.unref();
@@ -159,6 +188,7 @@ export class FlushService {
   private kick(): void {
     if (this.flushing || this.failed !== undefined) return;
     if (this.waiters.size === 0 || this.commitLog.writtenOffset <= this.flushedOffset) return;
+    if (this.commitLog.threadWillSync) return;
     void this.flushOnce().then(() => {
       if (this.waiters.size > 0) this.kick();
     });
@@ -188,24 +218,37 @@ export class FlushService {
         if (f.fileEndOffset <= this.flushedOffset || f.fileFromOffset >= target) continue;
         await f.flush();
       }
-      this.flushedOffset = target;
-      this.flushedStoreTimestamp = ts;
-      this.waiters.releaseUpTo(target, this.ok);
-      this.stopTimeoutTimer();
-      this.onFlushed?.();
+      if (target > this.flushedOffset) this.loopFlushes++;
+      this.flushedUpTo(target, ts);
     } catch (err) {
-      this.failed = err;
-      this.commitLog.fatal(`fdatasync failed: ${String(err)}`);
-      this.log.fatal({ err }, 'CommitLog fdatasync failed; the store stops accepting writes');
-      this.waiters.failAfter(-1, this.flushFailed);
-      this.stopTimeoutTimer();
+      this.fail(err);
     } finally {
       this.flushing = false;
     }
   }
 
+  /** Every byte below `target` is durable (a flush here or the writer thread's). */
+  private flushedUpTo(target: number, ts: number): void {
+    if (target <= this.flushedOffset) return;
+    this.flushedOffset = target;
+    if (ts > this.flushedStoreTimestamp) this.flushedStoreTimestamp = ts;
+    this.waiters.releaseUpTo(target, this.ok);
+    this.stopTimeoutTimer();
+    this.onFlushed?.();
+  }
+
+  private fail(err: unknown): void {
+    this.failed = err;
+    this.commitLog.fatal(`fdatasync failed: ${String(err)}`);
+    this.log.fatal({ err }, 'CommitLog fdatasync failed; the store stops accepting writes');
+    this.waiters.failAfter(-1, this.flushFailed);
+    this.stopTimeoutTimer();
+  }
+
   private stopTimeoutTimer(): void {
-    if (this.waiters.size === 0 && this.timeoutTimer) {
+    if (this.waiters.size > 0) return;
+    this.commitLog.threadSyncWanted = false;
+    if (this.timeoutTimer) {
       clearInterval(this.timeoutTimer);
       this.timeoutTimer = undefined;
     }

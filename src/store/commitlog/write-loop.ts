@@ -30,7 +30,7 @@ import {
   type WriteExecutor,
   type WriteJob,
 } from './write-job.js';
-import { WriterThread } from './writer-thread.js';
+import { WriterThread, type ThreadSyncHooks } from './writer-thread.js';
 
 export interface WriteLoopOwner {
   readonly writtenOffset: number;
@@ -39,6 +39,8 @@ export interface WriteLoopOwner {
   advance(offset: number, storeTs: number): void;
   onWriteError(err: unknown): Promise<void>;
   beforeWrite: ((file: MappedFile, from: number, to: number) => Promise<void> | undefined) | undefined;
+  /** The writer thread's fdatasyncs (writer-thread.ts ThreadSyncHooks). */
+  readonly threadSync: ThreadSyncHooks;
 }
 
 /** A job this small, with nothing else in flight, is written at once on the event loop... */
@@ -89,6 +91,7 @@ export class WriteLoop {
   /** Jobs for the writer thread sealed on the event loop (SEAL_HERE_BELOW), and whether allowed. */
   sealedHere = 0;
   sealOnIdleLoop = true;
+  private syncWanted = false;
   /** Event-loop time spent in blocking writes not yet paid back (see NOW_SHARE), and when. */
   private nowDebtMs = 0;
   private nowAt = 0;
@@ -139,8 +142,10 @@ export class WriteLoop {
           this.staging,
           this.appendCrc,
           (s, o) => this.onReported(s, o),
+          this.owner.threadSync,
           this.log,
         );
+        this.thread.syncWanted = this.syncWanted;
       } catch (err) {
         this.log.warn(
           { err },
@@ -152,6 +157,17 @@ export class WriteLoop {
 
   get threadStarted(): boolean {
     return this.thread !== undefined;
+  }
+
+  /** Durability waiters exist: the writer thread fdatasyncs after each round of writes. */
+  set threadSyncWanted(on: boolean) {
+    this.syncWanted = on;
+    if (this.thread) this.thread.syncWanted = on;
+  }
+
+  /** The writer thread will fdatasync what is written so far (writer-thread.ts willSync). */
+  get threadWillSync(): boolean {
+    return this.thread?.willSync ?? false;
   }
 
   private executorFor(job: WriteJob): WriteExecutor {

@@ -32,6 +32,10 @@ const STOP = 2;
 const FAILED_EPOCH = 3;
 /** Every job up to this seq is written (the event loop may look before the message comes). */
 const DONE = 4;
+/** 1 while durability waiters exist: fdatasync the files written at the end of each round. */
+const SYNC_WANTED = 5;
+/** The last job of the last round fdatasynced (its file, and every file written in that round). */
+const SYNCED = 6;
 /** Job slot fields (Float64): */
 const FD = 0;
 const FILE_POS = 1; // file position of WRITE_FROM
@@ -70,6 +74,22 @@ function writeAll(fd, buf, off, len, pos) {
   }
 }
 let next = 1;
+// Jobs written this round but not reported yet, because the round ends with an fdatasync.
+let pendingLast = 0;
+const dirty = new Set();
+function finishRound() {
+  if (pendingLast === 0) return;
+  try {
+    for (const fd of dirty) fs.fdatasyncSync(fd);
+    Atomics.store(ctrl, ${SYNCED}, pendingLast);
+  } catch (err) {
+    parentPort.postMessage({ syncFailed: true, seq: pendingLast, code: err && err.code, message: String(err && err.message || err) });
+  }
+  Atomics.store(ctrl, ${DONE}, pendingLast);
+  parentPort.postMessage(pendingLast);
+  dirty.clear();
+  pendingLast = 0;
+}
 for (;;) {
   let sub = Atomics.load(ctrl, ${SUBMITTED});
   if (sub < next) {
@@ -84,10 +104,12 @@ for (;;) {
     const b = (next % ${RING}) * ${FIELDS};
     const epoch = jobs[b + ${EPOCH}];
     if (epoch <= Atomics.load(ctrl, ${FAILED_EPOCH})) {
+      finishRound();
       parentPort.postMessage(-next);
       next++;
       continue;
     }
+    const syncing = pendingLast > 0 || Atomics.load(ctrl, ${SYNC_WANTED}) === 1;
     const fd = jobs[b + ${FD}], flags = jobs[b + ${FLAGS}];
     const writeFrom = jobs[b + ${WRITE_FROM}], sealFrom = jobs[b + ${SEAL_FROM}], pos = jobs[b + ${FILE_POS}];
     let end = jobs[b + ${SEAL_TO}];
@@ -133,6 +155,7 @@ for (;;) {
         }
       }
     } catch (err) {
+      finishRound();
       Atomics.store(ctrl, ${FAILED_EPOCH}, Math.max(epoch, Atomics.load(ctrl, ${FAILED_EPOCH})));
       parentPort.postMessage({ seq: next, code: err && err.code, message: String(err && err.message || err) });
       for (let k = next + 1; k <= last; k++) parentPort.postMessage(-k);
@@ -140,9 +163,15 @@ for (;;) {
       continue;
     }
     next = last + 1;
-    Atomics.store(ctrl, ${DONE}, last);
-    parentPort.postMessage(last);
+    if (syncing) {
+      dirty.add(fd);
+      pendingLast = last;
+    } else {
+      Atomics.store(ctrl, ${DONE}, last);
+      parentPort.postMessage(last);
+    }
   }
+  finishRound();
 }
 `;
 
@@ -150,6 +179,19 @@ for (;;) {
 declare const WebAssembly: {
   Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => { buffer: SharedArrayBuffer };
 };
+
+/** What the writer thread tells besides job reports: its fdatasyncs (see SYNC_WANTED). */
+export interface ThreadSyncHooks {
+  /**
+   * Every byte below `end` was written and then the file holding `end`'s job (`fileFrom`: its
+   * first offset) was fdatasynced, with every other file written in that round; `ts` is the
+   * store timestamp of the newest record below `end`.
+   */
+  synced(end: number, ts: number, fileFrom: number): void;
+  syncFailed(err: Error): void;
+}
+
+type ThreadMessage = number | { seq: number; code?: string; message: string; syncFailed?: true };
 
 export class WriterThread implements WriteExecutor {
   readonly capacity = RING - 1;
@@ -160,6 +202,14 @@ export class WriterThread implements WriteExecutor {
   private submitted = 0;
   private reported = 0;
   private readonly loopSeq = new Float64Array(RING);
+  /** Per job slot: its end offset, newest store timestamp and file start (for `synced`). */
+  private readonly endOf = new Float64Array(RING);
+  private readonly tsOf = new Float64Array(RING);
+  private readonly fileOf = new Float64Array(RING);
+  private syncedSeq = 0;
+  private syncFlag = false;
+  /** Reporting jobs of a round that ended with an fdatasync, `synced` not called yet. */
+  private reportingSynced = false;
   private stopped = false;
   private lost = false;
 
@@ -168,6 +218,7 @@ export class WriterThread implements WriteExecutor {
     private readonly staging: Staging,
     appendCrc: boolean,
     private readonly report: ReportJob,
+    private readonly hooks: ThreadSyncHooks,
     private readonly log: Logger,
   ) {
     Atomics.store(this.ctrl, FAILED_EPOCH, -1);
@@ -183,9 +234,7 @@ export class WriterThread implements WriteExecutor {
       },
     });
     this.worker.unref();
-    this.worker.on('message', (m: number | { seq: number; code?: string; message: string }) =>
-      this.onMessage(m),
-    );
+    this.worker.on('message', (m: ThreadMessage) => this.onMessage(m));
     this.worker.on('error', (err) => this.onLost(err));
     this.worker.on('exit', (code) => {
       if (!this.stopped) this.onLost(new Error(`writer thread exited with code ${code}`));
@@ -218,9 +267,32 @@ export class WriterThread implements WriteExecutor {
     j[b + HEAD_SRC] = src ? srcBase + (c.start - src.start) : 0;
     j[b + HEAD_DST] = base;
     j[b + EPOCH] = job.epoch;
+    const slot = seq % RING;
+    this.endOf[slot] = c.start + job.to;
+    this.tsOf[slot] = job.ts;
+    this.fileOf[slot] = job.file.fileFromOffset;
     if (this.submitted - this.reported === 1) this.worker.ref();
     Atomics.store(this.ctrl, SUBMITTED, seq);
     if (Atomics.load(this.ctrl, SLEEPING) === 1) Atomics.notify(this.ctrl, SUBMITTED);
+  }
+
+  /**
+   * Whether the thread fdatasyncs what it wrote at the end of each round (durability waiters
+   * exist). One sync per round of merged writes is the group commit, with no event-loop round
+   * trip between a write and its fdatasync.
+   */
+  set syncWanted(on: boolean) {
+    if (on === this.syncFlag) return;
+    this.syncFlag = on;
+    Atomics.store(this.ctrl, SYNC_WANTED, on ? 1 : 0);
+  }
+
+  /**
+   * An fdatasync by the thread is coming for what was written so far: jobs are out while syncs
+   * are wanted, or a synced round is being reported. A flush on the event loop now would repeat it.
+   */
+  get willSync(): boolean {
+    return !this.lost && (this.reportingSynced || (this.syncFlag && this.submitted > this.reported));
   }
 
   failEpoch(epoch: number): void {
@@ -237,19 +309,34 @@ export class WriterThread implements WriteExecutor {
     if (done > this.reported) this.onMessage(done);
   }
 
-  private onMessage(m: number | { seq: number; code?: string; message: string }): void {
+  private onMessage(m: ThreadMessage): void {
     if (typeof m === 'number') {
       if (m < 0) {
         if (-m <= this.reported) return;
         this.reported = -m;
         this.report(this.loopSeq[-m % RING]!, SKIPPED);
       } else {
+        const s = Atomics.load(this.ctrl, SYNCED);
+        const synced = s > this.syncedSeq && s <= Math.max(m, this.reported);
+        // Read before reporting: the slot is free for a new job once its own is reported.
+        const i = s % RING;
+        const end = this.endOf[i]!;
+        const ts = this.tsOf[i]!;
+        const fileFrom = this.fileOf[i]!;
+        this.reportingSynced = synced;
         // Already reported when the event loop polled first.
-        for (let s = this.reported + 1; s <= m; s++) {
-          this.reported = s;
-          this.report(this.loopSeq[s % RING]!, undefined);
+        for (let q = this.reported + 1; q <= m; q++) {
+          this.reported = q;
+          this.report(this.loopSeq[q % RING]!, undefined);
+        }
+        this.reportingSynced = false;
+        if (synced) {
+          this.syncedSeq = s;
+          this.hooks.synced(end, ts, fileFrom);
         }
       }
+    } else if (m.syncFailed) {
+      this.hooks.syncFailed(Object.assign(new Error(m.message), m.code ? { code: m.code } : {}));
     } else {
       this.reported = m.seq;
       const error = Object.assign(new Error(m.message), m.code ? { code: m.code } : {});

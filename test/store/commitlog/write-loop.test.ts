@@ -147,3 +147,35 @@ test('under SYNC_FLUSH the event loop leaves sealing to the writer thread, idle 
     await store.shutdown();
   }
 });
+
+// Under SYNC_FLUSH the writer thread ends its rounds with an fdatasync and the puts it covered are
+// answered from its report; the event loop flushes only what the thread will not, such as the
+// earlier segment's tail after a roll (the thread syncs only the files of its round).
+test('SYNC_FLUSH bursts across segment rolls: group commits come from the writer thread, every put answered once durable', async () => {
+  const store = await openStore(
+    testConfig(tempDir(), { mappedFileSizeCommitLog: 256 * 1024, flushDiskType: 'SYNC_FLUSH' }),
+  );
+  try {
+    const flusher = store.flusher;
+    let n = 0;
+    for (let round = 0; round < 8; round++) {
+      await Promise.all(
+        Array.from({ length: 200 }, async () => {
+          const i = n++;
+          const r = await store.putMessage(msg('SyncTopic', i % 4, body(i)));
+          assert.equal(r.status, 'PUT_OK', `put ${i}`);
+          const a = r.appendResult!;
+          assert.ok(
+            flusher.flushedOffset >= a.wroteOffset + a.wroteBytes,
+            `put ${i} answered before an fdatasync covered it`,
+          );
+        }),
+      );
+    }
+    assert.ok(store.commitLog.files.files.length > 3, 'several segments');
+    assert.ok(flusher.threadSyncs > 0, 'the writer thread did group commits');
+    assert.equal(flusher.flushedOffset, store.commitLog.writtenOffset);
+  } finally {
+    await store.shutdown();
+  }
+});
