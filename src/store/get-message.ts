@@ -221,11 +221,7 @@ export class MessageReader {
         let end = phy + size;
         for (let j = k + 1; j < n && p.phy[j]! + p.size[j]! <= segEnd; j++)
           end = Math.max(end, p.phy[j]! + p.size[j]!);
-        // No await between ensure() and copy(): the block may be recycled after this turn.
-        if (
-          !(await this.cache.ensure(phy, size, end - phy, `${topic}\u0001${queueId}`)) ||
-          !this.cache.copy(phy, size, out, pos)
-        ) {
+        if (!(await this.cache.fill(phy, size, end - phy, `${topic}\u0001${queueId}`, out, pos))) {
           if (r.bufferTotalSize === 0) r.status = GetMessageStatus.MESSAGE_WAS_REMOVING;
           return p.qo[k];
         }

@@ -20,8 +20,14 @@ function body(i: number): Buffer {
 }
 
 /** Reads queue q front to back, 32 per pull; checks every body; returns the count. */
-async function readQueue(s: MessageStore, topic: string, q: number, expected: number[]): Promise<number> {
-  let offset = 0;
+async function readQueue(
+  s: MessageStore,
+  topic: string,
+  q: number,
+  expected: number[],
+  from = 0,
+): Promise<number> {
+  let offset = from;
   let n = 0;
   while (offset < s.getMaxOffsetInQueue(topic, q)) {
     const r = await s.getMessage('g', topic, q, offset, 32);
@@ -91,6 +97,42 @@ test('a record larger than a block and records around it are served whole', asyn
       offset = r.nextBeginOffset;
     }
     assert.deepEqual(got, bodies);
+  } finally {
+    await s.shutdown();
+  }
+});
+
+// A topic of many queues, each one's messages in runs (as a batching producer lays them down),
+// read by one consumer per queue at once: the cache used to keep up to 3 blocks ahead of each
+// reader in a cache of 18, so 32 readers evicted each other's blocks before using them (e2e
+// consume of 32 queues: 2.9 GB read from the device for 230 MB served).
+test('32 queues read at once after a restart: the CommitLog is read about once, not once per reader', async () => {
+  const root = tempDir();
+  const cfg = testConfig(root, { mappedFileSizeCommitLog: 4 * 1024 * 1024, writeBufferSize: 1024 * 1024 });
+  const queues = 32;
+  const byQueue: number[][] = Array.from({ length: queues }, () => []);
+  let s = await openStore(cfg);
+  let i = 0;
+  for (let round = 0; round < 3; round++) {
+    for (let q = 0; q < queues; q++) {
+      const run = Array.from({ length: 128 }, () => i++);
+      byQueue[q]!.push(...run);
+      const rs = await Promise.all(run.map((k) => s.putMessage(msg('Many', q, body(k)))));
+      assert.ok(rs.every((r) => r.status === 'PUT_OK'));
+    }
+  }
+  const logBytes = s.getMaxPhyOffset();
+  await s.shutdown();
+  s = await openStore(cfg);
+  try {
+    // Readers a run or two apart, as consumers drift: more blocks in use at once than one round.
+    const from = (q: number): number => (q % 3) * 128;
+    const counts = await Promise.all(byQueue.map((ids, q) => readQueue(s, 'Many', q, ids, from(q))));
+    assert.deepEqual(
+      counts,
+      byQueue.map((ids, q) => ids.length - from(q)),
+    );
+    assert.ok(s.pullReadBytes <= logBytes * 1.5, `read ${s.pullReadBytes} of a ${logBytes}-byte log`);
   } finally {
     await s.shutdown();
   }
