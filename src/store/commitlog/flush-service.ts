@@ -4,14 +4,15 @@
  * SYNC_FLUSH: a put waits for an fdatasync whose start came after its bytes were written. Waiters
  * are grouped: when an fdatasync completes, every waiter it covers is released and the next
  * fdatasync (if anyone waits) starts at once, covering everything written meanwhile: one call
- * per batch of waiters, never one per message. While waiters exist the CommitLog's writer thread
- * does this itself: it ends each round of writes with an fdatasync of the files it wrote and
- * reports it (onThreadSynced), so a group commit costs no event-loop round trip between the write
- * and the fdatasync, nor a thread-pool hop; the event loop flushes only what the thread will not
- * (inline writes when it is idle, an earlier segment after a roll). A waiter not covered within syncFlushTimeout gets
- * FLUSH_DISK_TIMEOUT (its bytes are stored, not yet known durable). A put registers here directly
- * (one promise per put); if its bytes never reach the file (a failed write) it gets the write's
- * failure instead.
+ * per batch of waiters, never one per message. When the CommitLog's writer thread has nothing else
+ * queued it does this itself: it ends its round of writes with an fdatasync of the files it wrote
+ * and reports it (onThreadSynced), so that group commit costs no event-loop round trip between the
+ * write and the fdatasync, nor a thread-pool hop (write-loop.ts threadSyncWanted). The event loop
+ * flushes the rest: rounds written under backlog, inline writes, and an earlier segment after a
+ * roll. A waiter not covered within
+ * syncFlushTimeout gets FLUSH_DISK_TIMEOUT (its bytes are stored, not yet known durable). A put
+ * registers here directly (one promise per put); if its bytes never reach the file (a failed
+ * write) it gets the write's failure instead.
  *
  * ASYNC_FLUSH: every flushIntervalCommitLog ms, fdatasync when at least flushCommitLogLeastPages
  * pages are dirty, or whatever is dirty once flushCommitLogThoroughInterval has passed.

@@ -145,7 +145,6 @@ export class WriteLoop {
           this.owner.threadSync,
           this.log,
         );
-        this.thread.syncWanted = this.syncWanted;
       } catch (err) {
         this.log.warn(
           { err },
@@ -159,10 +158,16 @@ export class WriteLoop {
     return this.thread !== undefined;
   }
 
-  /** Durability waiters exist: the writer thread fdatasyncs after each round of writes. */
+  /**
+   * Durability waiters exist. A job submitted to an otherwise idle writer thread asks it to end
+   * its round with an fdatasync (no event-loop round trip between the write and the sync); with
+   * jobs queued behind, the event loop flushes on the thread pool instead, so a sync overlaps the
+   * thread's next writes. Store bench, 256 puts in flight: 143-185k msgs/s with the thread
+   * syncing every round, against 164-189k for loop flushes; gated, on par (156-183k / 169-180k).
+   */
   set threadSyncWanted(on: boolean) {
     this.syncWanted = on;
-    if (this.thread) this.thread.syncWanted = on;
+    if (this.thread && !on) this.thread.syncWanted = false;
   }
 
   /** The writer thread will fdatasync what is written so far (writer-thread.ts willSync). */
@@ -279,6 +284,8 @@ export class WriteLoop {
     job.seq = ++this.seq;
     c.issued = c.used;
     this.inflight.push({ job, exec });
+    // The thread fdatasyncs its rounds only when it has nothing else queued (see threadSyncWanted).
+    if (exec === this.thread) this.thread.syncWanted = this.syncWanted && this.inflight.length <= 1;
     exec.submit(job);
     return true;
   }

@@ -14,6 +14,12 @@
  * written, or an error for the first job of a failed write (the jobs after it in its epoch are then
  * skipped and reported as such; the write loop repairs and starts a new epoch).
  *
+ * Group commit: while the event loop asks for it (SYNC_WANTED: durability waiters exist and the
+ * thread had nothing else queued), a round (the jobs submitted when
+ * the worker looked) ends with an fdatasync of every file it wrote, and its jobs are reported
+ * only after it, with SYNCED set to the round's last job; the flush service releases the waiters
+ * from that report (flush-service.ts).
+ *
  * Direct I/O: a job writes from the block boundary before its first byte (that block's earlier
  * bytes are in the chunk: staging.ts) to its end, the last partial block through a zero-padded
  * copy in the worker's scratch block, so the chunk is never padded while appends go on. The
@@ -32,7 +38,7 @@ const STOP = 2;
 const FAILED_EPOCH = 3;
 /** Every job up to this seq is written (the event loop may look before the message comes). */
 const DONE = 4;
-/** 1 while durability waiters exist: fdatasync the files written at the end of each round. */
+/** 1: fdatasync the files written at the end of each round (see the file comment). */
 const SYNC_WANTED = 5;
 /** The last job of the last round fdatasynced (its file, and every file written in that round). */
 const SYNCED = 6;
