@@ -211,7 +211,7 @@ async function workload(
     results[`${name}_store_get_p99_ms`] = round(usage.getP99Ms);
     results[`${name}_pulls_found`] = usage.gets;
   }
-  if (usage.threadSyncs + usage.loopFlushes > 0 && name.startsWith('A2')) {
+  if (usage.threadSyncs + usage.loopFlushes > 0) {
     results[`${name}_fdatasync_rounds_thread`] = usage.threadSyncs;
     results[`${name}_fdatasync_rounds_loop`] = usage.loopFlushes;
   }

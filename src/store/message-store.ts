@@ -175,8 +175,10 @@ export class MessageStore {
       this.preallocator?.onWritten();
     };
     this.commitLog.onWriteFailed = (validEnd) => this.flusher.onWriteFailed(validEnd);
-    this.commitLog.onThreadSynced = (end, ts, fileFrom) => this.flusher.onThreadSynced(end, ts, fileFrom);
-    this.commitLog.onThreadSyncFailed = (err) => this.flusher.onThreadSyncFailed(err);
+    this.commitLog.threadSync = {
+      synced: (end, ts, fileFrom) => this.flusher.onThreadSynced(end, ts, fileFrom),
+      syncFailed: (err) => this.flusher.onThreadSyncFailed(err),
+    };
     this.checkpoint = new StoreCheckpoint(this.fs, this.paths.checkpoint);
     this.checkpointService = new CheckpointService(
       config,

@@ -121,7 +121,6 @@ export class ReadCache {
   private readonly streams = new Map<string, number>();
   private capacity = BLOCKS;
   private ahead = AHEAD_FEW;
-
   private pending: Pending[] = [];
   private quarantine: Buffer[] = [];
   private quarantineScheduled = false;
@@ -144,9 +143,7 @@ export class ReadCache {
   copy(phy: number, size: number, dst: Buffer, pos: number): boolean {
     const b = this.holder(phy, size);
     if (b) {
-      b.used = ++this.uses;
-      const at = b.base + phy - b.start;
-      b.buf.copy(dst, pos, at, at + size);
+      this.copyPiece(b, phy, phy + size, dst, pos);
       return true;
     }
     if (!this.pieced(phy, size)) return false;
@@ -154,11 +151,16 @@ export class ReadCache {
     for (let at = phy; at < end;) {
       const c = this.containing(at)!;
       const to = Math.min(end, c.start + c.len);
-      c.buf.copy(dst, pos + at - phy, c.base + at - c.start, c.base + to - c.start);
-      c.used = ++this.uses;
+      this.copyPiece(c, at, to, dst, pos + at - phy);
       at = to;
     }
     return true;
+  }
+
+  /** Copies log bytes [from, to), which block `b` holds, to dst[pos]; `b` was just used. */
+  private copyPiece(b: Block, from: number, to: number, dst: Buffer, pos: number): void {
+    b.used = ++this.uses;
+    b.buf.copy(dst, pos, b.base + from - b.start, b.base + to - b.start);
   }
 
   /** The cached block holding `at` that reaches furthest. */
@@ -217,9 +219,7 @@ export class ReadCache {
     while (at < end) {
       const b = await this.block(at, span);
       if (!b || b.start + b.len <= at || at < b.start) return false;
-      b.used = ++this.uses;
-      const to = Math.min(end, b.start + b.len);
-      b.buf.copy(dst, pos + at - phy, b.base + at - b.start, b.base + to - b.start);
+      this.copyPiece(b, at, Math.min(end, b.start + b.len), dst, pos + at - phy);
       at = b.start + b.len;
     }
     this.readAhead(at, span);
@@ -326,7 +326,6 @@ export class ReadCache {
       else this.streams.delete(k);
     }
     this.ahead = active <= 2 ? AHEAD_FEW : active <= 8 ? AHEAD_MANY : active < MAX_CACHED ? 1 : 0;
-
     this.capacity = Math.max(
       Math.min(MAX_CACHED, Math.max(BLOCKS, 2 * active + this.ahead)),
       Math.min(MAX_MANY_READERS, active + 4),

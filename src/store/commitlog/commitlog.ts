@@ -72,13 +72,8 @@ export class CommitLog {
   onWritten: (() => void) | undefined;
   /** Called when staged bytes at or after the offset were lost to a failed write. */
   onWriteFailed: ((validEnd: number) => void) | undefined;
-  /** The writer thread's fdatasyncs, passed on to the flush service. */
-  readonly threadSync: ThreadSyncHooks = {
-    synced: (end, ts, fileFrom) => this.onThreadSynced?.(end, ts, fileFrom),
-    syncFailed: (err) => this.onThreadSyncFailed?.(err),
-  };
-  onThreadSynced: ((end: number, ts: number, fileFrom: number) => void) | undefined;
-  onThreadSyncFailed: ((err: Error) => void) | undefined;
+  /** Told of the writer thread's fdatasyncs (the flush service). */
+  threadSync: ThreadSyncHooks | undefined;
   /** Gate before a write reaches [from, to) (used by the preallocator). */
   beforeWrite: ((file: MappedFile, from: number, to: number) => Promise<void> | undefined) | undefined;
 

@@ -9,10 +9,9 @@
  * and reports it (onThreadSynced), so that group commit costs no event-loop round trip between the
  * write and the fdatasync, nor a thread-pool hop (write-loop.ts threadSyncWanted). The event loop
  * flushes the rest: rounds written under backlog, inline writes, and an earlier segment after a
- * roll. A waiter not covered within
- * syncFlushTimeout gets FLUSH_DISK_TIMEOUT (its bytes are stored, not yet known durable). A put
- * registers here directly (one promise per put); if its bytes never reach the file (a failed
- * write) it gets the write's failure instead.
+ * roll. A waiter not covered within syncFlushTimeout gets FLUSH_DISK_TIMEOUT (its bytes are
+ * stored, not yet known durable). A put registers here directly (one promise per put); if its
+ * bytes never reach the file (a failed write) it gets the write's failure instead.
  *
  * ASYNC_FLUSH: every flushIntervalCommitLog ms, fdatasync when at least flushCommitLogLeastPages
  * pages are dirty, or whatever is dirty once flushCommitLogThoroughInterval has passed.

@@ -39,8 +39,8 @@ export interface WriteLoopOwner {
   advance(offset: number, storeTs: number): void;
   onWriteError(err: unknown): Promise<void>;
   beforeWrite: ((file: MappedFile, from: number, to: number) => Promise<void> | undefined) | undefined;
-  /** The writer thread's fdatasyncs (writer-thread.ts ThreadSyncHooks). */
-  readonly threadSync: ThreadSyncHooks;
+  /** Told of the writer thread's fdatasyncs (looked up when one is reported). */
+  readonly threadSync: ThreadSyncHooks | undefined;
 }
 
 /** A job this small, with nothing else in flight, is written at once on the event loop... */
@@ -142,7 +142,10 @@ export class WriteLoop {
           this.staging,
           this.appendCrc,
           (s, o) => this.onReported(s, o),
-          this.owner.threadSync,
+          {
+            synced: (end, ts, fileFrom) => this.owner.threadSync?.synced(end, ts, fileFrom),
+            syncFailed: (err) => this.owner.threadSync?.syncFailed(err),
+          },
           this.log,
         );
       } catch (err) {

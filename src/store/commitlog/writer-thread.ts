@@ -15,10 +15,9 @@
  * skipped and reported as such; the write loop repairs and starts a new epoch).
  *
  * Group commit: while the event loop asks for it (SYNC_WANTED: durability waiters exist and the
- * thread had nothing else queued), a round (the jobs submitted when
- * the worker looked) ends with an fdatasync of every file it wrote, and its jobs are reported
- * only after it, with SYNCED set to the round's last job; the flush service releases the waiters
- * from that report (flush-service.ts).
+ * thread had nothing else queued), a round (the jobs submitted when the worker looked) ends with
+ * an fdatasync of every file it wrote, and its jobs are reported only after it, with SYNCED set
+ * to the round's last job; the flush service releases the waiters from that report.
  *
  * Direct I/O: a job writes from the block boundary before its first byte (that block's earlier
  * bytes are in the chunk: staging.ts) to its end, the last partial block through a zero-padded
