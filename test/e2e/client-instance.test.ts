@@ -8,6 +8,7 @@ import { getOrCreateClientInstance } from '../../src/client/client-instance.js';
 import { createClientDispatcher } from '../../src/client/client-remoting-processor.js';
 import { MQClientAPI } from '../../src/client/mq-client-api.js';
 import { NamesrvSelector } from '../../src/client/namesrv-selector.js';
+import { PullAPIWrapper } from '../../src/client/consumer/pull-api-wrapper.js';
 import { RemotingClient } from '../../src/remoting/remoting-client.js';
 import { createRequest, type RemotingCommand } from '../../src/remoting/remoting-command.js';
 import type { Channel } from '../../src/remoting/channel.js';
@@ -287,5 +288,50 @@ describe('client instance', async () => {
     assert.equal(calls, 1);
     release();
     await consumer.shutdown();
+  });
+
+  test('a found batch is decoded after the next pull has left, unless flow control could stop it', async () => {
+    const topic = 'E2E_PullAhead';
+    await createTopic(cluster, topic, 1);
+    for (let i = 0; i < 40; i++) await producer.send(new Message(topic, `p${i}`));
+    const events: string[] = [];
+    const proto = PullAPIWrapper.prototype;
+    const { pullRaw, processPullResult } = proto;
+    proto.pullRaw = function (spec) {
+      events.push(`pull ${spec.offset}`);
+      return pullRaw.call(this, spec);
+    };
+    proto.processPullResult = function (mq, raw, sub) {
+      const r = processPullResult.call(this, mq, raw, sub);
+      if (r.msgFoundList.length > 0) events.push(`decode ${r.msgFoundList[0]!.queueOffset}`);
+      return r;
+    };
+    try {
+      // Room for two batches of 4: the first pull runs ahead, then the queue holds 4 and one
+      // more batch would reach the threshold, so the rest decode first and pull after.
+      const { consumer, got } = await collectingConsumer(cluster, 'CG_pull_ahead', topic, {
+        pullBatchSize: 4,
+        pullThresholdForQueue: 7,
+      });
+      await waitFor(() => got.length === 40, 'all 40 consumed');
+      assert.deepEqual(
+        got.map((m) => m.queueOffset).sort((a, b) => a - b),
+        Array.from({ length: 40 }, (_, i) => i),
+      );
+      assert.deepEqual(events.slice(0, 3), ['pull 0', 'pull 4', 'decode 0']);
+      await consumer.shutdown();
+      // With room to spare every found batch is decoded after its successor's pull left.
+      events.length = 0;
+      const ahead = await collectingConsumer(cluster, 'CG_pull_ahead2', topic, { pullBatchSize: 4 });
+      await waitFor(() => ahead.got.length === 40, 'all 40 consumed again');
+      for (let offset = 0; offset < 40; offset += 4) {
+        const decoded = events.indexOf(`decode ${offset}`);
+        assert.ok(decoded > events.indexOf(`pull ${offset + 4}`), `batch ${offset}: ${events.join(', ')}`);
+      }
+      await ahead.consumer.shutdown();
+    } finally {
+      proto.pullRaw = pullRaw;
+      proto.processPullResult = processPullResult;
+    }
   });
 });

@@ -35,6 +35,16 @@ export const REBALANCE_LOCK_INTERVAL_MS = 20_000;
 export const REBALANCE_LOCK_MAX_LIVE_TIME_MS = 30_000;
 const COMPACT_AT = 1024;
 
+/**
+ * Flow control of one queue: upstream's pullThresholdForQueue, pullThresholdSizeForQueue (as
+ * bytes) and, for concurrent listeners, consumeConcurrentlyMaxSpan.
+ */
+export interface FlowLimits {
+  count: number;
+  bytes: number;
+  span: number;
+}
+
 export class ProcessQueue {
   /** Offset order; slots before `head` are cleared, entries from `head` on are all present. */
   private entries: (Entry | undefined)[] = [];
@@ -177,6 +187,18 @@ export class ProcessQueue {
     const min = this.minOffset;
     const max = this.maxOffset;
     return min === undefined || max === undefined ? 0 : max - min;
+  }
+
+  /**
+   * True when the queue is past a limit, or would be with `count` more messages of `bytes` bytes
+   * and unfinished offsets spanning at least `span`.
+   */
+  overFlowLimit(limits: FlowLimits, count: number, bytes: number, span: number): boolean {
+    return (
+      this.unfinished + count > limits.count ||
+      this.bytes + bytes > limits.bytes ||
+      Math.max(this.maxSpan, span) > limits.span
+    );
   }
 
   /** Forgets every message (lite pull seek). */

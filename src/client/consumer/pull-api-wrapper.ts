@@ -49,6 +49,11 @@ export class PullAPIWrapper {
   ) {}
 
   async pull(spec: PullRequestSpec): Promise<PullResult> {
+    return this.processPullResult(spec.mq, await this.pullRaw(spec), spec.subscription);
+  }
+
+  /** The broker's answer, body still encoded: the push consumer decodes it after sending its next pull. */
+  async pullRaw(spec: PullRequestSpec): Promise<RawPullResult> {
     const { mq } = spec;
     const brokerId = this.pullFromWhichNode.get(mqKey(mq)) ?? MASTER_ID;
     let found = this.instance.findBrokerAddressInSubscribe(mq.brokerName, brokerId, false);
@@ -84,7 +89,7 @@ export class PullAPIWrapper {
       spec.timeoutMillis,
     );
     this.pullFromWhichNode.set(mqKey(mq), raw.suggestWhichBrokerId);
-    return this.processPullResult(mq, raw, spec.subscription);
+    return raw;
   }
 
   processPullResult(mq: MessageQueue, raw: RawPullResult, sub: SubscriptionData): PullResult {

@@ -24,7 +24,7 @@ import { RETRY_GROUP_TOPIC_PREFIX, retryTopic } from '../../common/message/messa
 import { ResponseCode } from '../../protocol/response-code.js';
 import { buildSubscriptionData, type SubscriptionData } from '../../protocol/heartbeat.js';
 import { getOrCreateClientInstance, type ConsumerInner, type MQClientInstance } from '../client-instance.js';
-import { PullStatus } from '../mq-client-api.js';
+import { PullStatus, type RawPullResult } from '../mq-client-api.js';
 import type { MessageQueue } from '../message/message-queue.js';
 import { topicRouteToSubscribeInfo } from '../producer/topic-publish-info.js';
 import {
@@ -43,6 +43,7 @@ import {
 import { MessageBack } from './message-back.js';
 import type { OffsetStore } from './offset-store.js';
 import { PullAPIWrapper } from './pull-api-wrapper.js';
+import type { FlowLimits } from './process-queue.js';
 import type { RebalanceImpl, PullRequest, RebalanceHost } from './rebalance-impl.js';
 import { openConsumerState } from './consumer-state.js';
 import { computePullFromWhere, runningInfoOf } from './consumer-support.js';
@@ -407,11 +408,7 @@ export class PushConsumer {
     pq.lastPullTimestamp = Date.now();
     const o = this.opts;
     if (this.paused) return this.pullLater(req, PULL_TIME_DELAY_MILLS_WHEN_SUSPEND);
-    if (
-      pq.msgCount > o.pullThresholdForQueue ||
-      pq.msgSize > o.pullThresholdSizeForQueue * MIB ||
-      (!this.consumeOrderly && pq.maxSpan > o.consumeConcurrentlyMaxSpan)
-    ) {
+    if (pq.overFlowLimit(this.flowLimits(), 0, 0, 0)) {
       if (this.flowControlTimes++ % 1000 === 0) {
         this.log.warn(
           { mq, count: pq.msgCount, bytes: pq.msgSize, span: pq.maxSpan },
@@ -433,7 +430,7 @@ export class PushConsumer {
     }
     let result;
     try {
-      result = await this.pullApi!.pull({
+      result = await this.pullApi!.pullRaw({
         mq,
         subscription: sub,
         offset: req.nextOffset,
@@ -457,17 +454,26 @@ export class PushConsumer {
     }
     if (pq.dropped || this.state !== 'RUNNING') return;
     switch (result.status) {
-      case PullStatus.FOUND:
+      case PullStatus.FOUND: {
+        const from = req.nextOffset;
         req.nextOffset = result.nextBeginOffset;
-        if (result.msgFoundList.length > 0) {
-          pq.putMessages(result.msgFoundList);
-          this.consumeService!.submit(result.msgFoundList, pq, mq);
-        } else if (pq.msgCount === 0) {
-          // Everything pulled was filtered out by tag: nothing to wait for below this offset.
-          this.offsetStore!.updateOffset(mq, req.nextOffset, true);
+        const raw = result;
+        const take = (): void => this.takeFound(req, raw, sub);
+        // The next pull leaves before this batch is decoded when flow control would let it go
+        // even with the whole batch counted: the broker reads it while this process decodes,
+        // instead of the two taking turns. Its request goes out in this tick's channel flush,
+        // which runs before the decode queued behind it.
+        const bytes = raw.body?.length ?? 0;
+        const span = raw.nextBeginOffset - 1 - (pq.minOffset ?? from);
+        if (o.pullInterval === 0 && !pq.overFlowLimit(this.flowLimits(), o.pullBatchSize, bytes, span)) {
+          this.pullNow(req);
+          process.nextTick(take);
+          return;
         }
+        take();
         if (o.pullInterval > 0) return this.pullLater(req, o.pullInterval);
         return this.pullNow(req);
+      }
       case PullStatus.NO_NEW_MSG:
       case PullStatus.NO_MATCHED_MSG:
         req.nextOffset = result.nextBeginOffset;
@@ -492,6 +498,29 @@ export class PushConsumer {
         this.timers.add(t);
         return;
       }
+    }
+  }
+
+  private flowLimits(): FlowLimits {
+    const o = this.opts;
+    return {
+      count: o.pullThresholdForQueue,
+      bytes: o.pullThresholdSizeForQueue * MIB,
+      span: this.consumeOrderly ? Infinity : o.consumeConcurrentlyMaxSpan,
+    };
+  }
+
+  /** Decodes a FOUND answer and hands its messages to the queue and the listener. */
+  private takeFound(req: PullRequest, raw: RawPullResult, sub: SubscriptionData): void {
+    const { pq, mq } = req;
+    if (pq.dropped || this.state !== 'RUNNING') return;
+    const msgs = this.pullApi!.processPullResult(mq, raw, sub).msgFoundList;
+    if (msgs.length > 0) {
+      pq.putMessages(msgs);
+      this.consumeService!.submit(msgs, pq, mq);
+    } else if (pq.msgCount === 0) {
+      // Everything pulled was filtered out by tag: nothing to wait for below this offset.
+      this.offsetStore!.updateOffset(mq, raw.nextBeginOffset, true);
     }
   }
 }
