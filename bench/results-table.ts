@@ -130,6 +130,14 @@ export function renderMarkdown(results: Figures): string {
           `${met === undefined ? '-' : met ? 'yes' : 'no'} | ${fmt(cpu)} | ${fmt(rss)} |`,
       );
     }
+    if (e2e.C_machine_wake_late_p999_ms !== undefined) {
+      lines.push(
+        '',
+        `While C ran, a thread of the bench sleeping 1 ms at a time woke late by p99 ${fmt(e2e.C_machine_wake_late_p99_ms)} ms, ` +
+          `p99.9 ${fmt(e2e.C_machine_wake_late_p999_ms)} ms, max ${fmt(e2e.C_machine_wake_late_max_ms)} ms: ` +
+          'the machine adds that to any one wake-up, and a message of C crosses several.',
+      );
+    }
     lines.push(
       '',
       '<details><summary>every end-to-end figure</summary>',

@@ -36,6 +36,7 @@ import { createNamesrvConfigSchema } from '../../src/namesrv/namesrv-config.js';
 import { NamesrvController } from '../../src/namesrv/namesrv-controller.js';
 import { Admin } from '../../src/index.js';
 import { BROKER_NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { WakeProbe } from './wake-probe.js';
 import type { ClientArgs, ClientFigures } from './client-child.js';
 
 const argv = process.argv.slice(2);
@@ -296,6 +297,7 @@ async function main(): Promise<void> {
         );
       }
       if (want('C')) {
+        const probe = new WakeProbe();
         const f = (await workload(broker, admin, 'C', {
           ...base,
           kind: 'latency',
@@ -318,6 +320,7 @@ async function main(): Promise<void> {
           gcMaxMs: number;
           gcTotalMs: number;
         };
+        const wake = await probe.stop();
         Object.assign(results, {
           C_p50_ms: f.p50Ms,
           C_p99_ms: f.p99Ms,
@@ -332,9 +335,18 @@ async function main(): Promise<void> {
           C_client_loop_delay_max_ms: f.loopDelayMaxMs,
           C_client_gc_max_ms: f.gcMaxMs,
           C_client_gc_total_ms: f.gcTotalMs,
+          C_machine_wake_late_p99_ms: wake.p99Ms,
+          C_machine_wake_late_p999_ms: wake.p999Ms,
+          C_machine_wake_late_max_ms: wake.maxMs,
+          C_machine_wake_late_over_1ms: wake.overOneMs,
+          C_machine_wake_samples: wake.samples,
         });
         say(
           `C: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, p99.9 ${f.p999Ms} ms (${f.samples} samples at ${f.achievedRate}/s)`,
+        );
+        say(
+          `C: meanwhile a thread sleeping 1 ms woke late by p99 ${wake.p99Ms} ms, p99.9 ${wake.p999Ms} ms, ` +
+            `max ${wake.maxMs} ms (${wake.overOneMs} of ${wake.samples} sleeps over 1 ms late)`,
         );
       }
     } finally {
