@@ -5,7 +5,10 @@
  * Per owned queue one pull loop: PULL_MESSAGE with long polling (held by the broker up to 15 s,
  * call timeout 30 s), paused while the queue holds more than pullThresholdForQueue messages or
  * pullThresholdSizeForQueue MiB or (concurrent listeners) spans more than
- * consumeConcurrentlyMaxSpan offsets. Found messages go to the consume service (at most
+ * consumeConcurrentlyMaxSpan offsets. When flow control would let the next pull go even with a
+ * found batch counted, that pull is sent before the batch is decoded (upstream decodes first; its
+ * threads overlap the two anyway, while here the broker would idle during the decode). Found
+ * messages go to the consume service (at most
  * consumeThreadMax listener calls at once); offsets advance only past messages whose listener
  * returned and are committed every persistConsumerOffsetInterval and at shutdown, to the broker
  * (CLUSTERING) or a local file (BROADCASTING). Queue ownership comes from the rebalance
@@ -467,7 +470,14 @@ export class PushConsumer {
         const span = raw.nextBeginOffset - 1 - (pq.minOffset ?? from);
         if (o.pullInterval === 0 && !pq.overFlowLimit(this.flowLimits(), o.pullBatchSize, bytes, span)) {
           this.pullNow(req);
-          process.nextTick(take);
+          process.nextTick(() => {
+            try {
+              take();
+            } catch (err) {
+              // As a throw inside the pull loop would be: logged, the loop goes on.
+              this.log.error({ mq, err: errorMessage(err) }, 'pull loop failed');
+            }
+          });
           return;
         }
         take();
