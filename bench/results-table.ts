@@ -130,6 +130,16 @@ export function renderMarkdown(results: Figures): string {
           `${met === undefined ? '-' : met ? 'yes' : 'no'} | ${fmt(cpu)} | ${fmt(rss)} |`,
       );
     }
+    const loops = Object.entries(e2e)
+      .filter(([k, v]) => k.endsWith('_machine_cpu_loop_ms') && typeof v === 'number')
+      .map(([, v]) => v as number);
+    if (loops.length > 0) {
+      lines.push(
+        '',
+        `Before each workload a fixed CPU loop took ${fmt(Math.min(...loops))}-${fmt(Math.max(...loops))} ms ` +
+          "(~110 on this VM at its fastest): every figure here moves with the machine's pace.",
+      );
+    }
     if (e2e.C_machine_wake_late_p999_ms !== undefined) {
       lines.push(
         '',
