@@ -130,14 +130,19 @@ export function renderMarkdown(results: Figures): string {
           `${met === undefined ? '-' : met ? 'yes' : 'no'} | ${fmt(cpu)} | ${fmt(rss)} |`,
       );
     }
-    const loops = Object.entries(e2e)
-      .filter(([k, v]) => k.endsWith('_machine_cpu_loop_ms') && typeof v === 'number')
-      .map(([, v]) => v as number);
-    if (loops.length > 0) {
+    const range = (suffix: string): string | undefined => {
+      const v = Object.entries(e2e)
+        .filter(([k, x]) => k.endsWith(suffix) && typeof x === 'number')
+        .map(([, x]) => x as number);
+      return v.length > 0 ? `${fmt(Math.min(...v))}-${fmt(Math.max(...v))}` : undefined;
+    };
+    const loop = range('_machine_cpu_loop_ms');
+    const pingPong = range('_machine_loopback_round_trips_per_s');
+    if (loop && pingPong) {
       lines.push(
         '',
-        `Before each workload a fixed CPU loop took ${fmt(Math.min(...loops))}-${fmt(Math.max(...loops))} ms ` +
-          "(~110 on this VM at its fastest): every figure here moves with the machine's pace.",
+        `The machine's pace before each workload: a fixed CPU loop took ${loop} ms, and loopback ping-pong ` +
+          `to a worker thread ran ${pingPong} round trips/s. Every figure here moves with both.`,
       );
     }
     if (e2e.C_machine_wake_late_p999_ms !== undefined) {

@@ -37,7 +37,7 @@ import { NamesrvController } from '../../src/namesrv/namesrv-controller.js';
 import { Admin } from '../../src/index.js';
 import { BROKER_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { WakeProbe } from './wake-probe.js';
-import { cpuLoopMs } from './machine-speed.js';
+import { cpuLoopMs, pingPongPerSecond } from './machine-speed.js';
 import type { ClientArgs, ClientFigures } from './client-child.js';
 
 const argv = process.argv.slice(2);
@@ -187,6 +187,7 @@ async function workload(
 ): Promise<ClientFigures> {
   const topic = `Bench${name}_${Date.now()}`;
   results[`${name}_machine_cpu_loop_ms`] = cpuLoopMs();
+  results[`${name}_machine_loopback_round_trips_per_s`] = await pingPongPerSecond();
   await createTopic(admin, topic);
   await broker.mark(client.kind === 'consume' ? undefined : name);
   const allocProfile =
