@@ -59,13 +59,15 @@ const NOW_BURST_MS = 4;
  * them (e2e A2: 103-130k msgs/s against 134-139k without).
  */
 const SEAL_HERE_BELOW = 0.8;
-const RESOLVED = Promise.resolve();
 const ELU_WINDOW_MS = 50;
 
 // lib ES2023 has no WebAssembly types; a page-aligned buffer is all that is needed.
 declare const WebAssembly: {
   Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
 };
+
+/** Pumps are queued behind it (see schedule). */
+const RESOLVED = Promise.resolve();
 
 export class WriteLoop {
   private readonly inline: InlineExecutor;
