@@ -73,6 +73,7 @@ export class MessageReader {
   }
 
   async getMessage(
+    group: string,
     topic: string,
     queueId: number,
     offset: number,
@@ -176,7 +177,7 @@ export class MessageReader {
         total += size;
       }
       const consumedUnits = i / CQ_STORE_UNIT_SIZE;
-      const stoppedAt = await this.readPicked(picked, r, topic, queueId, filter);
+      const stoppedAt = await this.readPicked(picked, r, `${group}\u0001${topic}\u0001${queueId}`, filter);
       if (stoppedAt !== undefined) {
         index = stoppedAt;
         break;
@@ -198,8 +199,8 @@ export class MessageReader {
   private async readPicked(
     p: Picked,
     r: GetMessageResult,
-    topic: string,
-    queueId: number,
+    /** The reader: group, topic and queue. */
+    stream: string,
     filter?: MessageFilter,
   ): Promise<number | undefined> {
     const n = p.phy.length;
@@ -209,19 +210,25 @@ export class MessageReader {
     const out = Buffer.allocUnsafe(total);
     let pos = 0;
     const cl = this.commitLog;
+    let cachedFrom = -1;
+    let cachedTo = -1;
     for (let k = 0; k < n; k++) {
       const phy = p.phy[k]!;
       const size = p.size[k]!;
       // The newest records are still in the writer's staging memory: copied straight from there
       // and not checked again (this process sealed them; they never came back from a device).
       const recent = cl.copyRecent(phy, size, out, pos);
+      if (!recent) {
+        if (cachedFrom < 0) cachedFrom = phy;
+        cachedTo = phy + size;
+      }
       if (!recent && !this.cache.copy(phy, size, out, pos)) {
         // Read ahead from here at least to the end of the last picked record in this segment.
         const segEnd = this.commitLog.rollNextFile(phy);
         let end = phy + size;
         for (let j = k + 1; j < n && p.phy[j]! + p.size[j]! <= segEnd; j++)
           end = Math.max(end, p.phy[j]! + p.size[j]!);
-        if (!(await this.cache.fill(phy, size, end - phy, `${topic}\u0001${queueId}`, out, pos))) {
+        if (!(await this.cache.fill(phy, size, end - phy, stream, out, pos))) {
           if (r.bufferTotalSize === 0) r.status = GetMessageStatus.MESSAGE_WAS_REMOVING;
           return p.qo[k];
         }
@@ -241,6 +248,7 @@ export class MessageReader {
       r.bufferTotalSize += size;
       r.status = GetMessageStatus.FOUND;
     }
+    if (cachedFrom >= 0) this.cache.servedUpTo(cachedTo, cachedTo - cachedFrom, stream);
     return undefined;
   }
 }

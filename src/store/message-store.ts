@@ -327,15 +327,25 @@ export class MessageStore {
     return this.reader.cache.readBytes;
   }
 
+  /** Records pulls found in no read-ahead block so far (each waited for a read). */
+  get pullCacheMisses(): number {
+    return this.reader.cache.misses;
+  }
+
+  /** CommitLog reads for pulls (their own or ahead of them) under way. */
+  get pullReadsUnderWay(): number {
+    return this.reader.cache.readsUnderWay;
+  }
+
   async getMessage(
-    _group: string,
+    group: string,
     topic: string,
     queueId: number,
     offset: number,
     maxMsgNums: number,
     filter?: MessageFilter,
   ): Promise<GetMessageResult> {
-    const r = await this.reader.getMessage(topic, queueId, offset, maxMsgNums, filter);
+    const r = await this.reader.getMessage(group, topic, queueId, offset, maxMsgNums, filter);
     this.stats.got(r.messages.length);
     return r;
   }

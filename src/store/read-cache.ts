@@ -28,6 +28,12 @@
  * set): with 3 blocks ahead of each in 18, 32 readers evicted each other's blocks before using
  * them (e2e consume of 32 queues read 2.9 GB from the device for 230 MB served, at 43k msgs/s).
  *
+ * A reader's window of blocks read ahead is topped up after every pull, from cache or not
+ * (servedUpTo), and eviction takes least recently used blocks that every recent reader has passed
+ * before any other. (Read-ahead used to start only on a miss, and plain LRU evicted blocks read
+ * ahead before their reader reached them: readers stopped for the device every few blocks, all
+ * together, and e2e consume's store get p99 was 3.6-4.3 ms; now 1.3-3.2.)
+ *
  * CommitLog bytes below writtenOffset never change, so blocks never go stale; offsets below the
  * CommitLog's minimum (deleted segments) are checked by the caller.
  */
@@ -99,7 +105,7 @@ const MAX_MANY_READERS = 48;
 interface Block {
   start: number;
   len: number;
-  /** Copy count when last copied from (least recently used goes first). */
+  /** Copy count when last copied from, or when read (least recently used goes first). */
   used: number;
   buf: Buffer;
   /** Position of `start` in buf (a direct read starts at the block boundary before it). */
@@ -115,10 +121,17 @@ interface Pending {
 export class ReadCache {
   /** CommitLog bytes read into blocks so far (what the pulls cost the device). */
   readBytes = 0;
+  /** Records a pull found in no cached block (fill() calls): each waits for a read. */
+  misses = 0;
   private blocks: Block[] = [];
   private uses = 0;
-  /** Last time each queue was read (ms): readers of many queues need a block each. */
-  private readonly streams = new Map<string, number>();
+  /**
+   * Each queue read lately: when (ms) and where its reader goes on from. Readers of many queues
+   * need a block each; blocks below every recent reader are the first to go.
+   */
+  private readonly streams = new Map<string, { at: number; pos: number }>();
+  /** Lowest position of the recent readers. */
+  private behind = 0;
   private capacity = BLOCKS;
   private ahead = AHEAD_FEW;
   private pending: Pending[] = [];
@@ -126,6 +139,11 @@ export class ReadCache {
   private quarantineScheduled = false;
 
   constructor(private readonly commitLog: CommitLog) {}
+
+  /** Block reads started and not finished. */
+  get readsUnderWay(): number {
+    return this.pending.length;
+  }
 
   private holder(phy: number, size: number): Block | undefined {
     const bs = this.blocks;
@@ -200,7 +218,8 @@ export class ReadCache {
     dst: Buffer,
     pos: number,
   ): Promise<boolean> {
-    this.noteStream(stream);
+    this.noteStream(stream, phy);
+    this.misses++;
     const cl = this.commitLog;
     if (phy < 0 || size <= 0 || phy + size > Math.min(cl.rollNextFile(phy), cl.writtenOffset)) return false;
     if (size > READ_AHEAD / 2) {
@@ -224,6 +243,17 @@ export class ReadCache {
     }
     this.readAhead(at, span);
     return true;
+  }
+
+  /**
+   * A pull of `stream` was served from cached blocks up to `end`, having wanted `need` bytes of log
+   * in all: keeps the read-ahead window in front of it, as fill() does after a miss. Without this
+   * a reader ran through the blocks read ahead for it and then waited on the device for the next
+   * block: every fourth block with 8 readers, all of them at once, since they walk the same blocks.
+   */
+  servedUpTo(end: number, need: number, stream: string): void {
+    this.noteStream(stream, end);
+    if (end < this.commitLog.writtenOffset) this.readAhead(end, spanFor(need));
   }
 
   /**
@@ -309,22 +339,43 @@ export class ReadCache {
     b.used = ++this.uses;
     this.blocks.push(b);
     while (this.blocks.length > this.capacity) {
-      let lru = 0;
-      for (let i = 1; i < this.blocks.length; i++) if (this.blocks[i]!.used < this.blocks[lru]!.used) lru = i;
+      // Least recently used among the blocks every recent reader has passed, else among all. A
+      // block read ahead was read before the reader's current block was last copied from, so
+      // plain LRU evicted it before the reader got there, and the reader waited for it again.
+      let lru = -1;
+      let lruPassed = false;
+      for (let i = 0; i < this.blocks.length; i++) {
+        const c = this.blocks[i]!;
+        const passed = c.start + c.len <= this.behind;
+        if (lru < 0 || (passed !== lruPassed ? passed : c.used < this.blocks[lru]!.used)) {
+          lru = i;
+          lruPassed = passed;
+        }
+      }
       this.release(this.blocks.splice(lru, 1)[0]!.buf);
     }
     return b;
   }
 
-  private noteStream(stream: string): void {
+  private noteStream(stream: string, pos: number): void {
     const now = Date.now();
-    if (this.streams.get(stream) === undefined && this.streams.size > 4096) this.streams.clear();
-    this.streams.set(stream, now);
-    let active = 0;
-    for (const [k, t] of this.streams) {
-      if (now - t <= 1000) active++;
-      else this.streams.delete(k);
+    const mine = this.streams.get(stream);
+    if (mine) {
+      mine.at = now;
+      mine.pos = pos;
+    } else {
+      if (this.streams.size > 4096) this.streams.clear();
+      this.streams.set(stream, { at: now, pos });
     }
+    let active = 0;
+    let behind = Infinity;
+    for (const [k, r] of this.streams) {
+      if (now - r.at <= 1000) {
+        active++;
+        if (r.pos < behind) behind = r.pos;
+      } else this.streams.delete(k);
+    }
+    this.behind = behind;
     this.ahead = active <= 2 ? AHEAD_FEW : active <= 8 ? AHEAD_MANY : active < MAX_CACHED ? 1 : 0;
     this.capacity = Math.max(
       Math.min(MAX_CACHED, Math.max(BLOCKS, 2 * active + this.ahead)),

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { decodeRecord } from '../../src/common/message/message-record.js';
 import type { MessageStore } from '../../src/store/message-store.js';
 import { msg, openStore, tempDir, testConfig } from './helpers/store-helper.js';
+import { waitFor } from '../helpers/wait.js';
 
 const QUEUES = 4;
 
@@ -133,6 +134,43 @@ test('32 queues read at once after a restart: the CommitLog is read about once, 
       byQueue.map((ids, q) => ids.length - from(q)),
     );
     assert.ok(s.pullReadBytes <= logBytes * 1.5, `read ${s.pullReadBytes} of a ${logBytes}-byte log`);
+  } finally {
+    await s.shutdown();
+  }
+});
+
+test('a reader served from read-ahead blocks keeps the window in front of it: one wait, at the start', async () => {
+  const root = tempDir();
+  const cfg = testConfig(root, { mappedFileSizeCommitLog: 1024 * 1024, writeBufferSize: 256 * 1024 });
+  let s = await openStore(cfg);
+  const count = 6000;
+  const ids: number[] = [];
+  for (let i = 0; i < count; i++) {
+    ids.push(i);
+    assert.equal((await s.putMessage(msg('Ahead', 0, body(i)))).status, 'PUT_OK');
+  }
+  const logBytes = s.getMaxPhyOffset();
+  await s.shutdown();
+  s = await openStore(cfg);
+  try {
+    let offset = 0;
+    let n = 0;
+    while (offset < s.getMaxOffsetInQueue('Ahead', 0)) {
+      const r = await s.getMessage('g', 'Ahead', 0, offset, 32);
+      assert.equal(r.status, 'FOUND', `at ${offset}`);
+      for (const m of r.messages) {
+        const d = decodeRecord(m, 0)!;
+        assert.deepEqual(d.body, body(ids[Number(d.queueOffset)]!));
+        n++;
+      }
+      offset = r.nextBeginOffset;
+      // A consumer slower than the device: what was read ahead is there before the next pull.
+      await waitFor(() => s.pullReadsUnderWay === 0, 'the reads ahead');
+    }
+    assert.equal(n, count);
+    assert.ok(s.pullReadBytes >= logBytes * 0.9, `read ${s.pullReadBytes} of ${logBytes}: from the files`);
+    // Read ahead only on misses, the reader waited again each time it ran past the window.
+    assert.equal(s.pullCacheMisses, 1, `${s.pullCacheMisses} pulls waited for a read`);
   } finally {
     await s.shutdown();
   }
