@@ -86,6 +86,8 @@ export class PushConsumer {
   private lockRetryMs = 0;
   private lockRetryTimer: NodeJS.Timeout | undefined;
   private flowControlTimes = 0;
+  /** Set at start, once the listener says whether consumption is orderly. */
+  private flowLimits: FlowLimits = { count: 0, bytes: 0, span: 0 };
   private startTimestamp = 0;
 
   constructor(options: PushConsumerOptions) {
@@ -219,6 +221,11 @@ export class PushConsumer {
         log,
       );
     }
+    this.flowLimits = {
+      count: o.pullThresholdForQueue,
+      bytes: o.pullThresholdSizeForQueue * MIB,
+      span: listener.orderly ? Infinity : o.consumeConcurrentlyMaxSpan,
+    };
     instance.registerConsumer(this.inner());
     this.instance = instance;
     this.state = 'RUNNING';
@@ -411,7 +418,7 @@ export class PushConsumer {
     pq.lastPullTimestamp = Date.now();
     const o = this.opts;
     if (this.paused) return this.pullLater(req, PULL_TIME_DELAY_MILLS_WHEN_SUSPEND);
-    if (pq.overFlowLimit(this.flowLimits(), 0, 0, 0)) {
+    if (pq.overFlowLimit(this.flowLimits, 0, 0, 0)) {
       if (this.flowControlTimes++ % 1000 === 0) {
         this.log.warn(
           { mq, count: pq.msgCount, bytes: pq.msgSize, span: pq.maxSpan },
@@ -462,13 +469,11 @@ export class PushConsumer {
         req.nextOffset = result.nextBeginOffset;
         const raw = result;
         const take = (): void => this.takeFound(req, raw, sub);
-        // The next pull leaves before this batch is decoded when flow control would let it go
-        // even with the whole batch counted: the broker reads it while this process decodes,
-        // instead of the two taking turns. Its request goes out in this tick's channel flush,
-        // which runs before the decode queued behind it.
+        // The next pull goes first when flow control allows it with this batch counted (see the
+        // class comment): it leaves in this tick's channel flush, queued before the decode.
         const bytes = raw.body?.length ?? 0;
         const span = raw.nextBeginOffset - 1 - (pq.minOffset ?? from);
-        if (o.pullInterval === 0 && !pq.overFlowLimit(this.flowLimits(), o.pullBatchSize, bytes, span)) {
+        if (o.pullInterval === 0 && !pq.overFlowLimit(this.flowLimits, o.pullBatchSize, bytes, span)) {
           this.pullNow(req);
           process.nextTick(() => {
             try {
@@ -509,15 +514,6 @@ export class PushConsumer {
         return;
       }
     }
-  }
-
-  private flowLimits(): FlowLimits {
-    const o = this.opts;
-    return {
-      count: o.pullThresholdForQueue,
-      bytes: o.pullThresholdSizeForQueue * MIB,
-      span: this.consumeOrderly ? Infinity : o.consumeConcurrentlyMaxSpan,
-    };
   }
 
   /** Decodes a FOUND answer and hands its messages to the queue and the listener. */
