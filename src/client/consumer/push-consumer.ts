@@ -468,7 +468,6 @@ export class PushConsumer {
         const from = req.nextOffset;
         req.nextOffset = result.nextBeginOffset;
         const raw = result;
-        const take = (): void => this.takeFound(req, raw, sub);
         // The next pull goes first when flow control allows it with this batch counted (see the
         // class comment): it leaves in this tick's channel flush, queued before the decode.
         const bytes = raw.body?.length ?? 0;
@@ -477,7 +476,7 @@ export class PushConsumer {
           this.pullNow(req);
           process.nextTick(() => {
             try {
-              take();
+              this.takeFound(req, raw, sub);
             } catch (err) {
               // As a throw inside the pull loop would be: logged, the loop goes on.
               this.log.error({ mq, err: errorMessage(err) }, 'pull loop failed');
@@ -485,7 +484,7 @@ export class PushConsumer {
           });
           return;
         }
-        take();
+        this.takeFound(req, raw, sub);
         if (o.pullInterval > 0) return this.pullLater(req, o.pullInterval);
         return this.pullNow(req);
       }
