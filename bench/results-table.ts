@@ -136,6 +136,25 @@ export function renderMarkdown(results: Figures): string {
         .map(([, x]) => x as number);
       return v.length > 0 ? `${fmt(Math.min(...v))}-${fmt(Math.max(...v))}` : undefined;
     };
+    const byThread = ['A', 'A2', 'B', 'C', 'D'].filter(
+      (w) => e2e[`${w}_broker_cpu_loop_thread_s`] !== undefined,
+    );
+    if (byThread.length > 0) {
+      lines.push(
+        '',
+        "CPU seconds by thread. Node's own threads are V8's compiler and GC helpers and libuv's pool (the " +
+          "broker's O_DIRECT reads); on a fresh process most of their time is compiling the hot path.",
+        '',
+        "| workload | broker event loop | broker CommitLog writer | broker Node's own | client event loop | client Node's own |",
+        '| --- | --- | --- | --- | --- | --- |',
+        ...byThread.map(
+          (w) =>
+            `| ${w} | ${fmt(e2e[`${w}_broker_cpu_loop_thread_s`])} | ${fmt(e2e[`${w}_broker_cpu_writer_thread_s`])} | ` +
+            `${fmt(e2e[`${w}_broker_cpu_node_threads_s`])} | ${fmt(e2e[`${w}_client_cpu_loop_thread_s`])} | ` +
+            `${fmt(e2e[`${w}_client_cpu_node_threads_s`])} |`,
+        ),
+      );
+    }
     const loop = range('_machine_cpu_loop_ms');
     const pingPong = range('_machine_loopback_round_trips_per_s');
     if (loop && pingPong) {

@@ -7,7 +7,8 @@
  *   <- {type:'mark', window?}          start a measuring window (CPU and peak RSS reset); with
  *                                      `profileDir` in the arguments, each named window is also
  *                                      CPU-profiled into <profileDir>/broker-<window>.cpuprofile
- *   -> {type:'usage', cpuSeconds, peakRssMiB, rssMiB}   answer to 'mark' (figures of the window just closed)
+ *   -> {type:'usage', cpuSeconds, peakRssMiB, rssMiB, ...}   answer to 'mark' (figures of the
+ *                                      window just closed, CPU also by thread: thread-cpu.ts)
  *   <- {type:'stop'}                   clean shutdown, then exit
  * If the parent goes away the broker stops too, so nothing is left running.
  * Diagnostic switch: BENCH_NULL_STORE=1 answers puts at once without storing (the ceiling of
@@ -23,6 +24,7 @@ import { getLogger } from '../../src/common/logger.js';
 import { BrokerController } from '../../src/broker/broker-controller.js';
 import { loadBrokerConfig } from '../../src/cli/broker-config-loader.js';
 import { Histogram } from '../../src/cli/mqbench/stats.js';
+import { ThreadCpu } from './thread-cpu.js';
 
 interface Args {
   profileDir?: string;
@@ -46,6 +48,8 @@ const sampler = setInterval(() => {
 }, 20);
 sampler.unref();
 let cpuMark = process.cpuUsage();
+// Made before the broker starts, so its CommitLog writer thread counts as a thread started later.
+const threadCpu = new ThreadCpu();
 
 let diskReadMark = diskReadBytes();
 // How late the event loop runs (a blocked loop delays every answer, a latency tail's usual cause).
@@ -177,12 +181,16 @@ process.on('message', (m: { type: string; window?: string }) => {
   if (m.type === 'mark') {
     switching = switchProfile(m.window);
     const cpu = process.cpuUsage(cpuMark);
+    const threads = threadCpu.take();
     const mem = process.memoryUsage();
     const rss = mem.rss;
     process.send!({
       type: 'usage',
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       systemCpuSeconds: cpu.system / 1e6,
+      mainCpuSeconds: threads.main,
+      writerCpuSeconds: threads.later,
+      nodeThreadsCpuSeconds: threads.node,
       diskReadMiB: (diskReadBytes() - diskReadMark) / MiB,
       peakRssMiB: Math.max(peakRss, rss) / MiB,
       rssMiB: rss / MiB,

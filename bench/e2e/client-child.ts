@@ -14,6 +14,7 @@ import { runProducerBench, type ProducerFigures } from '../../src/cli/mqbench/pr
 import { runConsumerBench, type ConsumerFigures } from '../../src/cli/mqbench/consumer-bench.js';
 import type { ProducerBenchConfig } from '../../src/cli/mqbench/options.js';
 import { runLatency, type LatencyFigures } from './latency.js';
+import { ThreadCpu, type ThreadCpuSeconds } from './thread-cpu.js';
 
 export interface ClientArgs {
   kind: 'produce' | 'consume' | 'latency';
@@ -33,7 +34,9 @@ export interface ClientArgs {
   allocProfile?: string;
 }
 
-export type ClientFigures = ProducerFigures | ConsumerFigures | (LatencyFigures & { clientCpuS: number });
+type MeasuredFigures = ProducerFigures | ConsumerFigures | (LatencyFigures & { clientCpuS: number });
+/** The measured part's CPU by thread (thread-cpu.ts) comes with every workload's figures. */
+export type ClientFigures = MeasuredFigures & { threads: ThreadCpuSeconds };
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ClientArgs;
 const log = (line: string): void => {
@@ -81,15 +84,19 @@ async function stopAllocProfile(): Promise<void> {
   writeFileSync(args.allocProfile!, JSON.stringify(profile));
 }
 
+const threadCpu = new ThreadCpu();
+
 async function main(): Promise<ClientFigures> {
   const figures = await measured();
+  const threads = threadCpu.take();
   await stopAllocProfile();
-  return figures;
+  return { ...figures, threads };
 }
 
-async function measured(): Promise<ClientFigures> {
+async function measured(): Promise<MeasuredFigures> {
   if (args.kind === 'produce') {
     await startAllocProfile();
+    threadCpu.take();
     return runProducerBench(producerConfig(args.count, false), log);
   }
   if (args.kind === 'consume') {
@@ -101,6 +108,7 @@ async function measured(): Promise<ClientFigures> {
     process.send!({ type: 'phase' });
     await once(process, 'message');
     await startAllocProfile();
+    threadCpu.take();
     return runConsumerBench(
       {
         namesrvAddr: args.namesrvAddr,
@@ -120,6 +128,7 @@ async function measured(): Promise<ClientFigures> {
     );
   }
   await startAllocProfile();
+  threadCpu.take();
   const cpu0 = process.cpuUsage();
   const figures = await runLatency({
     namesrvAddr: args.namesrvAddr,

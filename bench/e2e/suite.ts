@@ -72,6 +72,10 @@ interface Usage {
   cpuSeconds: number;
   /** Of cpuSeconds, in the kernel (system calls: sockets, file writes, thread wake-ups). */
   systemCpuSeconds: number;
+  /** Of cpuSeconds, by thread (thread-cpu.ts): the event loop, the CommitLog writer, Node's own. */
+  mainCpuSeconds: number;
+  writerCpuSeconds: number;
+  nodeThreadsCpuSeconds: number;
   diskReadMiB: number;
   peakRssMiB: number;
   rssMiB: number;
@@ -203,9 +207,14 @@ async function workload(
   if (child.exitCode === null) await once(child, 'exit');
   results[`${name}_broker_cpu_s`] = round(usage.cpuSeconds);
   results[`${name}_broker_sys_cpu_s`] = round(usage.systemCpuSeconds);
+  results[`${name}_broker_cpu_loop_thread_s`] = round(usage.mainCpuSeconds);
+  results[`${name}_broker_cpu_writer_thread_s`] = round(usage.writerCpuSeconds);
+  results[`${name}_broker_cpu_node_threads_s`] = round(usage.nodeThreadsCpuSeconds);
   results[`${name}_broker_disk_read_mib`] = Math.round(usage.diskReadMiB);
   results[`${name}_broker_peak_rss_mib`] = Math.round(usage.peakRssMiB);
   results[`${name}_client_cpu_s`] = round(figures.clientCpuS);
+  results[`${name}_client_cpu_loop_thread_s`] = round(figures.threads.main);
+  results[`${name}_client_cpu_node_threads_s`] = round(figures.threads.node);
   if (usage.puts > 0) {
     results[`${name}_store_put_p50_ms`] = round(usage.putP50Ms);
     results[`${name}_store_put_p99_ms`] = round(usage.putP99Ms);
