@@ -101,6 +101,9 @@ const AHEAD_MANY = 3;
  * MiB, 187 MiB.
  */
 const MAX_MANY_READERS = 48;
+/** A reader idle this long (ms) no longer counts; readers are counted again at least this often. */
+const ACTIVE_MS = 1000;
+const SCAN_MS = 100;
 
 interface Block {
   start: number;
@@ -132,6 +135,8 @@ export class ReadCache {
   private readonly streams = new Map<string, { at: number; pos: number }>();
   /** Lowest position of the recent readers. */
   private behind = 0;
+  /** When the readers were last counted (noteStream). */
+  private scannedAt = 0;
   private capacity = BLOCKS;
   private ahead = AHEAD_FEW;
   private pending: Pending[] = [];
@@ -357,20 +362,29 @@ export class ReadCache {
     return b;
   }
 
+  /**
+   * Notes where `stream` reads on. The readers are counted and their lowest position found again
+   * only when this one was that lowest, moved below it, is new, or SCAN_MS passed: servedUpTo calls
+   * this for every pull from cache, and a walk over every reader there grew with the square of
+   * the readers catching up at once.
+   */
   private noteStream(stream: string, pos: number): void {
     const now = Date.now();
     const mine = this.streams.get(stream);
     if (mine) {
+      const wasBehind = mine.pos <= this.behind;
       mine.at = now;
       mine.pos = pos;
+      if (!wasBehind && pos >= this.behind && now - this.scannedAt < SCAN_MS) return;
     } else {
       if (this.streams.size > 4096) this.streams.clear();
       this.streams.set(stream, { at: now, pos });
     }
+    this.scannedAt = now;
     let active = 0;
     let behind = Infinity;
     for (const [k, r] of this.streams) {
-      if (now - r.at <= 1000) {
+      if (now - r.at <= ACTIVE_MS) {
         active++;
         if (r.pos < behind) behind = r.pos;
       } else this.streams.delete(k);
