@@ -14,6 +14,7 @@ import {
   PushConsumer,
   type MessageExt,
 } from '../../src/index.js';
+import { quantile, round } from '../../src/cli/mqbench/stats.js';
 
 export interface LatencyOptions {
   namesrvAddr: string;
@@ -48,10 +49,6 @@ export interface LatencyFigures {
   gcTotalMs: number;
 }
 
-const quantile = (sorted: Float64Array, q: number): number =>
-  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-
-const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 /** Message bodies in flight at most, by far (about 1.6 s of sending at 5,000/s). */
 const RING = 8192;
 
@@ -177,17 +174,17 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyFigures> {
     sendFailed,
     samples: sorted.length,
     achievedRate: Math.round(sent / sendSeconds),
-    p50Ms: r3(quantile(sorted, 0.5)),
-    p90Ms: r3(quantile(sorted, 0.9)),
-    p99Ms: r3(quantile(sorted, 0.99)),
-    p999Ms: r3(quantile(sorted, 0.999)),
-    maxMs: r3(sorted.length ? sorted[sorted.length - 1]! : 0),
-    avgMs: r3(sorted.length ? sum / sorted.length : 0),
+    p50Ms: round(quantile(sorted, 0.5)),
+    p90Ms: round(quantile(sorted, 0.9)),
+    p99Ms: round(quantile(sorted, 0.99)),
+    p999Ms: round(quantile(sorted, 0.999)),
+    maxMs: round(sorted.length ? sorted[sorted.length - 1]! : 0),
+    avgMs: round(sorted.length ? sum / sorted.length : 0),
     bornToStoreP99Ms: quantile(keep(bornToStore), 0.99),
     storeToConsumeP99Ms: quantile(keep(storeToConsume), 0.99),
-    loopDelayP99Ms: r3(loopDelay.percentile(99) / 1e6),
-    loopDelayMaxMs: r3(loopDelay.max / 1e6),
-    gcMaxMs: r3(gcMaxMs),
-    gcTotalMs: r3(gcTotalMs),
+    loopDelayP99Ms: round(loopDelay.percentile(99) / 1e6),
+    loopDelayMaxMs: round(loopDelay.max / 1e6),
+    gcMaxMs: round(gcMaxMs),
+    gcTotalMs: round(gcTotalMs),
   };
 }

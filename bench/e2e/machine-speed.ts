@@ -1,5 +1,5 @@
 /**
- * This machine's pace right now, measured twice before each workload of the suite, because on
+ * This machine's pace right now, measured two ways before each workload of the suite, because on
  * the 2-core VM the benchmarks run on both move within minutes and every figure moves with them:
  * - a fixed integer loop (plain CPU): 110 ms at the fastest seen, up to ~1.8x that;
  * - ping-pong over loopback TCP between this thread and a worker thread (each round trip is two

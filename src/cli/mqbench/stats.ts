@@ -66,6 +66,12 @@ export class Histogram {
   }
 }
 
+/** The value below which `q` (0..1) of `sorted` (ascending) falls: the nearest rank; 0 when empty. */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  return n === 0 ? 0 : sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
+}
+
 /** Running maximum and sum over a reporting window (reset by `take`). */
 export class WindowStat {
   sum = 0;
